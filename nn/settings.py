@@ -1,0 +1,94 @@
+"""Every training setting in one declarative table.
+
+``TrainConfig`` is the table: each field carries its label, its bounds or
+choices and a one-line help text that says what it does to learning.  The
+command line and the Train page are both generated from it, so a setting is
+added in one place.  Not for settings of the app itself (ports, folders).
+"""
+
+from dataclasses import asdict, dataclass, field, fields
+
+from nn.activations import ACTIVATIONS
+from nn.init import INITS
+from nn.optim import OPTIMIZERS
+from nn.schedules import SCHEDULES
+
+
+def setting(default, label, help, *, lo=None, hi=None, choices=None, max_count=None):
+    """Return a dataclass field carrying a setting's label, bounds and help text."""
+    meta = {"label": label, "help": help, "lo": lo, "hi": hi, "choices": choices, "max_count": max_count}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of one training run (the model's shape, how it learns, on how much data)."""
+
+    hidden: tuple = setting(
+        (128,), "Hidden layers", "Width of each hidden layer: wider layers can learn more shapes but are slower.",
+        lo=1, hi=1024, max_count=4)
+    activation: str = setting(
+        "relu", "Activation", "The bend each hidden neuron puts in its input; ReLU learns fastest here.",
+        choices=tuple(ACTIVATIONS))
+    init: str = setting(
+        "he", "Initialisation", "How big the first random weights are; too small and deep nets start very slowly.",
+        choices=tuple(INITS))
+    optimizer: str = setting(
+        "adam", "Optimiser", "How weights move on each step: plain gradient descent (as the seeds), momentum, or Adam.",
+        choices=tuple(OPTIMIZERS))
+    lr: float = setting(
+        0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.", lo=1e-7, hi=10.0)
+    schedule: str = setting(
+        "constant", "Schedule", "How the learning rate changes over the run: constant, dropped in steps, or a cosine glide.",
+        choices=tuple(SCHEDULES))
+    batch_size: int = setting(
+        64, "Batch size", "Digits per step (0 = all at once, the seeds' full-batch mode): small batches learn in noisier, cheaper steps.",
+        lo=0, hi=60000)
+    epochs: int = setting(
+        10, "Epochs", "Passes over the training digits (in full-batch mode: iterations).", lo=1, hi=5000)
+    l2: float = setting(
+        0.0, "L2 penalty", "Pulls weights towards zero so the net cannot memorise: try 1 to 5.", lo=0.0, hi=100.0)
+    dropout: float = setting(
+        0.0, "Dropout", "Share of hidden neurons switched off at random on each step, so none can be relied on alone.",
+        lo=0.0, hi=0.9)
+    train_size: int = setting(
+        0, "Training digits", "How many training digits to learn from (0 = all): fewer is faster, but learns less.",
+        lo=0, hi=60000)
+    augment: bool = setting(
+        False, "Augment", "Shift, turn, scale and thicken each digit at random, so drawn digits are read better.")
+    seed: int = setting(0, "Seed", "Fixes the random start and the order of digits, so a run can be repeated.",
+                        lo=0, hi=2**31 - 1)
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        for f in fields(self):
+            _check(f, getattr(self, f.name))
+
+    def to_dict(self):
+        """Return the settings as plain JSON-ready values."""
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """Return a config from ``to_dict``'s output, ignoring keys it does not know."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _check(f, value):
+    """Raise ValueError with a plain message if value is outside the setting's bounds."""
+    m = f.metadata
+    label = m["label"]
+    if m["choices"] is not None and value not in m["choices"]:
+        raise ValueError(f"{label} must be one of {', '.join(m['choices'])}, not {value!r}.")
+    values = value if isinstance(value, tuple) else (value,)
+    if m["max_count"] is not None and not 1 <= len(values) <= m["max_count"]:
+        raise ValueError(f"{label}: give between 1 and {m['max_count']} layers, not {len(values)}.")
+    for v in values:
+        if m["lo"] is not None and not m["lo"] <= v <= m["hi"]:
+            raise ValueError(f"{label} must be between {m['lo']:g} and {m['hi']:g}, not {v:g}.")
+
+
+SETTINGS = fields(TrainConfig)

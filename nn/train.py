@@ -1,0 +1,197 @@
+"""The training loop: a step function that returns numbers, and a run that yields them.
+
+``Trainer.step`` does one mini-batch update (or one full-batch iteration, as the
+seed notebooks do).  ``Trainer.run`` repeats it and yields a metrics dict every
+so often; a ``Control`` lets another thread pause, resume, step or stop it
+without losing the weights.  A loss that turns NaN or infinite ends the run,
+puts back the last good weights and says why.  Not for drawing anything: the
+command line prints these numbers, the Train page charts them.
+"""
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from nn.augment import augment
+from nn.losses import L2
+from nn.network import Network
+from nn.optim import OPTIMIZERS
+from nn.schedules import SCHEDULES
+
+
+class Diverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+class Control:
+    """Pause, resume, step and stop a run from another thread."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self.paused = False
+        self.stopped = False
+        self._steps_left = 0  # steps allowed while paused, for Step
+
+    def pause(self):
+        """Hold the run after its current step."""
+        with self._cond:
+            self.paused = True
+
+    def resume(self):
+        """Let a paused run go on."""
+        with self._cond:
+            self.paused = False
+            self._cond.notify_all()
+
+    def step(self, n=1):
+        """Let a paused run take n more steps, then hold again."""
+        with self._cond:
+            self.paused = True
+            self._steps_left += n
+            self._cond.notify_all()
+
+    def stop(self):
+        """End the run after its current step; the weights stay."""
+        with self._cond:
+            self.stopped = True
+            self._cond.notify_all()
+
+    def wait(self):
+        """Block while paused; return False once stopped, True when the next step may run."""
+        with self._cond:
+            while self.paused and not self._steps_left and not self.stopped:
+                self._cond.wait()
+            if self.stopped:
+                return False
+            if self.paused:
+                self._steps_left -= 1
+            return True
+
+    @property
+    def holding(self):
+        """Return True when paused with no steps left to take."""
+        return self.paused and not self._steps_left and not self.stopped
+
+
+class Trainer:
+    """One training run of a network on prepared splits (see ``nn.data.make_splits``)."""
+
+    def __init__(self, splits, config, net=None, report_seconds=0.5, report_epochs=False):
+        self.config = config
+        n = config.train_size or len(splits.X_train)
+        self.X, self.y = splits.X_train[:n], splits.y_train[:n]  # views: the shared data is never copied
+        self.X_val, self.y_val = splits.X_val, splits.y_val
+        self.X_test, self.y_test = splits.X_test, splits.y_test
+        self.net = net or Network(config.hidden, config.activation, config.init, config.dropout, config.seed)
+        self.optimizer = OPTIMIZERS[config.optimizer](self.net.params())
+        self.lr = config.lr  # may be changed from another thread while the run goes on
+        self.batch = len(self.X) if config.batch_size in (0, None) else min(config.batch_size, len(self.X))
+        self.steps_per_epoch = math.ceil(len(self.X) / self.batch)
+        self.total_steps = config.epochs * self.steps_per_epoch
+        self.l2 = L2(config.l2, len(self.X)) if config.l2 else None
+        self.rng = np.random.default_rng(config.seed + 1)
+        self.report_seconds, self.report_epochs = report_seconds, report_epochs
+        self.step_count, self.seconds = 0, 0.0
+        self.history = []
+        self.status, self.message = "ready", ""
+        self._since = {"loss": 0.0, "correct": 0, "seen": 0}
+        self._good, self._good_step = self.net.copy_weights(), 0
+
+    @property
+    def epoch(self):
+        """Return how many epochs are done, as a float."""
+        return self.step_count / self.steps_per_epoch
+
+    def current_lr(self):
+        """Return the step size in use now: the base rate times the schedule's factor."""
+        return self.lr * SCHEDULES[self.config.schedule](self.step_count / max(self.total_steps, 1))
+
+    def _batch(self):
+        """Return the next (X, y) batch, shuffling at the start of each epoch."""
+        i = self.step_count % self.steps_per_epoch
+        if i == 0:
+            self._order = self.rng.permutation(len(self.X)) if self.batch < len(self.X) else None
+        if self._order is None:
+            X, y = self.X, self.y
+        else:
+            idx = self._order[i * self.batch:(i + 1) * self.batch]
+            X, y = self.X[idx], self.y[idx]
+        if self.config.augment:
+            X = augment(X.reshape(-1, 28, 28), self.rng)
+        return X.astype(self.net.dtype, copy=False), y
+
+    def step(self):
+        """Run one update on the next batch and return its loss; raise Diverged, changing nothing, if it is not finite."""
+        X, y = self._batch()
+        loss, z = self.net.gradients(X, y, self.l2)
+        if not math.isfinite(loss):
+            raise Diverged(f"The loss became {loss} at step {self.step_count + 1}.")
+        self.optimizer.step(self.current_lr())
+        self.step_count += 1
+        self._since["loss"] += loss * len(y)
+        self._since["correct"] += int((z.argmax(axis=1) == y).sum())
+        self._since["seen"] += len(y)
+        return loss
+
+    def metrics(self, before=None):
+        """Return the numbers of this moment; ``before`` is the weights before the last step, for update ratios."""
+        seen = max(self._since["seen"], 1)
+        val_loss, val_acc = self.net.evaluate(self.X_val, self.y_val) if len(self.y_val) else (math.nan, math.nan)
+        m = {
+            "step": self.step_count,
+            "epoch": self.epoch,
+            "train_loss": self._since["loss"] / seen,
+            "train_acc": self._since["correct"] / seen,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "lr": self.current_lr(),
+            "seconds": self.seconds,
+            "grad_norm": [float(np.linalg.norm(d.dW)) for d in self.net.dense],
+            "dead_relu": [float(1 - (act.a > 0).any(axis=0).mean()) for act in self.net.hidden_activations
+                          if act.name in ("relu", "leaky_relu")],
+        }
+        if before is not None:
+            m["update_ratio"] = [float(np.linalg.norm(d.W - before[f"W{i}"]) / (np.linalg.norm(d.W) + 1e-12))
+                                 for i, d in enumerate(self.net.dense, 1)]
+        self._since = {"loss": 0.0, "correct": 0, "seen": 0}
+        return m
+
+    def run(self, control=None):
+        """Train until the last epoch or a stop, yielding a metrics dict every report; sets status and message."""
+        control = control or Control()
+        self.status = "running"
+        next_report = time.perf_counter() + (self.report_seconds or math.inf)
+        while self.step_count < self.total_steps:
+            if not control.wait():
+                self.status = "stopped"
+                return
+            start = time.perf_counter()
+            report = (start >= next_report or self.step_count + 1 == self.total_steps or control.paused
+                      or (self.report_epochs and (self.step_count + 1) % self.steps_per_epoch == 0))
+            before = self.net.copy_weights() if report else None
+            try:
+                self.step()
+            except Diverged as e:
+                self.net.set_weights(self._good)
+                self.status = "diverged"
+                self.message = (f"{e} The learning rate may be too high: try {self.lr / 10:g}. "
+                                f"The weights are back to the last good ones, from step {self._good_step}.")
+                return
+            if report:
+                m = self.metrics(before)
+                self.seconds += time.perf_counter() - start
+                m["seconds"] = self.seconds
+                if math.isfinite(m["val_loss"] if len(self.y_val) else m["train_loss"]):
+                    self._good, self._good_step = self.net.copy_weights(), self.step_count
+                self.history.append(m)
+                next_report = time.perf_counter() + (self.report_seconds or math.inf)
+                yield m
+            else:
+                self.seconds += time.perf_counter() - start
+        self.status = "done"
+
+    def test(self):
+        """Return (loss, accuracy) on the test digits."""
+        return self.net.evaluate(self.X_test, self.y_test)
