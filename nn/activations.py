@@ -3,7 +3,8 @@
 Each activation is a layer with no parameters: ``forward`` keeps what ``backward``
 needs, ``backward`` turns dL/da into dL/dz.  Not for the output layer: softmax is
 fused with cross-entropy in ``losses.py``, where its gradient is simply ``p - y``.
-Shapes are batch-first, ``(n, units)``.
+Shapes are batch-first, ``(n, units)``.  Only a training forward (``train=True``)
+keeps anything, so inference from another thread never disturbs a run.
 """
 
 import numpy as np
@@ -16,8 +17,10 @@ class ReLU:
 
     def forward(self, z, train=False):
         """Return max(0, z), (n, units); overwrites z, which nothing else needs."""
-        self.a = np.maximum(z, 0, out=z)
-        return self.a
+        a = np.maximum(z, 0, out=z)
+        if train:
+            self.a = a
+        return a
 
     def backward(self, da):
         """Return dL/dz = dL/da where the unit was active, 0 elsewhere."""
@@ -35,9 +38,11 @@ class LeakyReLU:
 
     def forward(self, z, train=False):
         """Return z where positive, alpha * z elsewhere, (n, units)."""
-        self.positive = z > 0
-        self.a = np.where(self.positive, z, z * z.dtype.type(self.alpha))
-        return self.a
+        positive = z > 0
+        a = np.where(positive, z, z * z.dtype.type(self.alpha))
+        if train:
+            self.positive, self.a = positive, a
+        return a
 
     def backward(self, da):
         """Return dL/dz = dL/da times 1 or alpha."""
@@ -52,8 +57,10 @@ class Sigmoid:
     def forward(self, z, train=False):
         """Return 1 / (1 + exp(-z)), (n, units)."""
         with np.errstate(over="ignore"):  # exp(-z) overflows to inf for very negative z: a = 0, as it should
-            self.a = 1 / (1 + np.exp(-z))
-        return self.a
+            a = 1 / (1 + np.exp(-z))
+        if train:
+            self.a = a
+        return a
 
     def backward(self, da):
         """Return dL/dz = dL/da * a * (1 - a)."""
@@ -67,8 +74,10 @@ class Tanh:
 
     def forward(self, z, train=False):
         """Return tanh(z), (n, units)."""
-        self.a = np.tanh(z)
-        return self.a
+        a = np.tanh(z)
+        if train:
+            self.a = a
+        return a
 
     def backward(self, da):
         """Return dL/dz = dL/da * (1 - a^2)."""

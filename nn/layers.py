@@ -3,7 +3,8 @@
 ``forward`` keeps what ``backward`` needs; ``backward`` fills the gradients
 (``dW``, ``db``) and returns dL/dx.  It never changes the weights: the optimiser
 (``optim.py``) does, so gradients stay readable after a step.  Batch-first:
-inputs are ``(n, n_in)``, so a dense layer computes ``z = x @ W + b``.
+inputs are ``(n, n_in)``, so a dense layer computes ``z = x @ W + b``.  Only a training
+forward keeps anything, so inference from another thread never disturbs a run.
 """
 
 import numpy as np
@@ -24,8 +25,9 @@ class Dense:
         self.needs_dx = True
 
     def forward(self, x, train=False):
-        """Return z = x @ W + b, (n, n_out)."""
-        self.x = x
+        """Return z = x @ W + b, (n, n_out); keep x for backward only when training."""
+        if train:
+            self.x = x
         z = x @ self.W
         z += self.b
         return z
@@ -47,7 +49,6 @@ class Dropout:
     def forward(self, a, train=False):
         """Return a with a random share p of units zeroed when training, a unchanged otherwise."""
         if not train or self.p == 0:
-            self.mask = None
             return a
         keep = self.rng.random(a.shape, dtype=a.dtype) >= self.p
         self.mask = keep * a.dtype.type(1 / (1 - self.p))
@@ -55,4 +56,4 @@ class Dropout:
 
     def backward(self, da):
         """Return dL/da through the same mask the forward pass used."""
-        return da if self.mask is None else da * self.mask
+        return da * self.mask if self.p else da

@@ -62,12 +62,16 @@ class Control:
         """Block while paused; return False once stopped, True when the next step may run."""
         with self._cond:
             while self.paused and not self._steps_left and not self.stopped:
+                self.idle()
                 self._cond.wait()
             if self.stopped:
                 return False
             if self.paused:
                 self._steps_left -= 1
             return True
+
+    def idle(self):
+        """Called when the run starts to hold; a subclass gives shared resources back here."""
 
     @property
     def holding(self):

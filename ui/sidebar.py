@@ -1,0 +1,15 @@
+"""The sidebar block every page shows: which model is active and on which data."""
+
+import streamlit as st
+
+
+def model_block(lab):
+    """Show the active model's architecture, origin and accuracy, and the dataset in use."""
+    model = lab.model()
+    with st.sidebar:
+        st.subheader("Model")
+        st.markdown(f"**{model.architecture}**  \n{model.source}")
+        acc = model.accuracy
+        st.caption(f"Test accuracy: {acc:.2%}" if acc is not None else "Test accuracy: not measured yet")
+        st.subheader("Data")
+        st.caption(lab.data_name)

@@ -1,0 +1,81 @@
+"""Who owns what: data that every session shares read-only, and each session's own lab.
+
+The datasets and the bundled model are loaded once per server process
+(``st.cache_resource``) and never copied per user; each browser session gets a
+``Lab`` in ``st.session_state`` with its own runs and models.  Not for drawing.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from nn.data import load_dataset, make_splits, read_dataset
+from nn.modelio import load_model
+
+PRETRAINED_PATH = Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz"
+
+
+@dataclass
+class Model:
+    """A network with where it came from and what it scored."""
+
+    net: object
+    source: str
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def architecture(self):
+        """Return e.g. '784-128-10, relu'."""
+        return f"{'-'.join(map(str, self.net.sizes))}, {self.net.activation}"
+
+    @property
+    def accuracy(self):
+        """Return the test accuracy recorded for this model, or None."""
+        return self.meta.get("metrics", {}).get("test_accuracy")
+
+
+@st.cache_resource(show_spinner="Loading the digits…")
+def shared_splits(source):
+    """Return train/validation/test splits of a named dataset ('sample', 'mnist' or a path), loaded once."""
+    return make_splits(load_dataset(source), seed=0)
+
+
+@st.cache_resource(show_spinner="Reading your dataset…", max_entries=8)
+def uploaded_splits(data, filename):
+    """Return splits of an uploaded dataset file, loaded once per distinct file."""
+    return make_splits(read_dataset(data, filename), seed=0)
+
+
+@st.cache_resource(show_spinner=False)
+def pretrained():
+    """Return the bundled pretrained model, loaded once."""
+    net, meta = load_model(PRETRAINED_PATH)
+    return Model(net, "bundled pretrained model", meta)
+
+
+class Lab:
+    """Everything one browser session owns: its runs, an uploaded model, its choice of data."""
+
+    def __init__(self):
+        self.run = None  # the current run, live or ended
+        self.runs = []  # every run of this session, oldest first
+        self.uploaded = None  # a Model the user uploaded, used until the next run starts
+        self.data_source = "sample"  # 'sample', 'mnist' or 'upload'
+        self.data_name = "bundled sample"
+        self.uploaded_data = None  # Splits of an uploaded dataset file
+
+    def model(self):
+        """Return the session's model: the current run's, else an uploaded one, else the pretrained one."""
+        if self.run is not None:
+            return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})", self.run.metadata())
+        return self.uploaded or pretrained()
+
+    def splits(self):
+        """Return the splits of the dataset this session chose."""
+        return self.uploaded_data if self.data_source == "upload" else shared_splits(self.data_source)
+
+
+def lab():
+    """Return this browser session's Lab, creating it on first use."""
+    return st.session_state.setdefault("lab", Lab())
