@@ -11,7 +11,7 @@ import numpy as np
 
 from nn.activations import ACTIVATIONS
 from nn.layers import Dense, Dropout
-from nn.losses import L2, SoftmaxCrossEntropy, softmax
+from nn.losses import SoftmaxCrossEntropy, softmax
 
 N_INPUT, N_CLASSES = 784, 10
 

@@ -39,10 +39,11 @@ class TrainConfig:
     lr: float = setting(
         0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.", lo=1e-7, hi=10.0)
     schedule: str = setting(
-        "constant", "Schedule", "How the learning rate changes over the run: constant, dropped in steps, or a cosine glide.",
+        "constant", "Schedule", "How the step size changes over the run: constant, dropped in steps, or a cosine glide.",
         choices=tuple(SCHEDULES))
     batch_size: int = setting(
-        64, "Batch size", "Digits per step (0 = all at once, the seeds' full-batch mode): small batches learn in noisier, cheaper steps.",
+        64, "Batch size",
+        "Digits per step (0 = all at once, the seeds' full-batch mode): small batches take noisier, cheaper steps.",
         lo=0, hi=60000)
     epochs: int = setting(
         10, "Epochs", "Passes over the training digits (in full-batch mode: iterations).", lo=1, hi=5000)

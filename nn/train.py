@@ -127,7 +127,7 @@ class Trainer:
         return X.astype(self.net.dtype, copy=False), y
 
     def step(self):
-        """Run one update on the next batch and return its loss; raise Diverged, changing nothing, if it is not finite."""
+        """Run one update on the next batch and return its loss; raise Diverged, changing nothing, if not finite."""
         X, y = self._batch()
         loss, z = self.net.gradients(X, y, self.l2)
         if not math.isfinite(loss):

@@ -11,7 +11,7 @@ import uuid
 
 from nn.modelio import build_metadata
 from nn.train import Trainer
-from ui.scheduler import Scheduler, ScheduledControl
+from ui.scheduler import ScheduledControl, Scheduler
 
 SCHEDULER = Scheduler()
 

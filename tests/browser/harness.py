@@ -38,13 +38,12 @@ def free_port():
 def running_app(env=None, port=None, timeout=60):
     """Run ``streamlit run app.py`` on a free local port; yield its base URL, then stop it."""
     port = port or free_port()
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as home, open(Path(home) / "server.log", "w+") as log:
         full_env = {**os.environ, "MNIST_PLAYGROUND_CACHE": str(Path(home) / "cache"),
                     "MNIST_PLAYGROUND_RUNS": str(Path(home) / "runs"), **(env or {})}
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        log = open(Path(home) / "server.log", "w+")
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
@@ -56,7 +55,6 @@ def running_app(env=None, port=None, timeout=60):
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-            log.close()
 
 
 def _wait_healthy(url, proc, timeout, log):
