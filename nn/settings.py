@@ -39,7 +39,7 @@ class TrainConfig:
     lr: float = setting(
         0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.", lo=1e-7, hi=10.0)
     schedule: str = setting(
-        "constant", "Schedule", "How the step size changes over the run: constant, dropped in steps, or a cosine glide.",
+        "constant", "Schedule", "How the step size changes over the run: constant, cut in steps, or a cosine glide.",
         choices=tuple(SCHEDULES))
     batch_size: int = setting(
         64, "Batch size",
