@@ -1,0 +1,189 @@
+"""Model files: a saved model comes back identical, and every kind of bad file gets one plain ModelFileError."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from nn.modelio import MAX_BYTES, ModelFileError, build_metadata, load_model, model_bytes, save_model
+from nn.network import Network
+from nn.settings import TrainConfig
+
+X = np.random.default_rng(0).random((20, 784), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def net():
+    return Network(hidden=(32, 16), activation="tanh", init="xavier", dropout=0.2, seed=3)
+
+
+def npz_bytes(**arrays):
+    """Return the bytes of an .npz of arrays; np.savez pickles object arrays, as a hostile file would."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def model_arrays(net, **changes):
+    """Return a saved model's arrays by name, with some replaced (None removes one)."""
+    with np.load(io.BytesIO(model_bytes(net)), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays.update(changes)
+    return {k: v for k, v in arrays.items() if v is not None}
+
+
+def metadata_with(net, **changes):
+    """Return a model's metadata array with some keys changed."""
+    meta = json.loads(str(model_arrays(net)["metadata"]))
+    meta.update(changes)
+    return np.array(json.dumps(meta))
+
+
+def assert_refused(data, *words):
+    """Assert loading data raises ModelFileError whose message mentions every word."""
+    with pytest.raises(ModelFileError) as info:
+        load_model(data)
+    message = str(info.value).lower()
+    for word in words:
+        assert word.lower() in message, message
+
+
+def test_round_trip_keeps_predictions_and_metadata(net, tmp_path):
+    config = TrainConfig(hidden=(32, 16), activation="tanh", epochs=2)
+    meta = build_metadata(config, {"test_acc": np.float32(0.875), "val_acc": float("nan")}, "bundled sample")
+    path = tmp_path / "model.npz"
+    save_model(path, net, meta)
+    loaded, got = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    assert loaded.spec() == net.spec()
+    assert got["training"] == config.to_dict()
+    assert got["metrics"] == {"test_acc": 0.875, "val_acc": None}
+    assert got["data"] == "bundled sample" and got["created"].startswith("20")
+    assert got["format_version"] == 1 and got["input_scale"] == "x/255" and got["dtype"] == "float32"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left behind
+
+
+def test_metadata_is_plain_json_text_not_an_object_array(net):
+    with np.load(io.BytesIO(model_bytes(net)), allow_pickle=False) as npz:
+        assert npz["metadata"].dtype.kind == "U" and npz["metadata"].ndim == 0
+
+
+def test_bytes_and_file_objects_load_like_paths(net):
+    data = model_bytes(net, {"data": "x"})
+    from_bytes, meta = load_model(data)
+    from_file, _ = load_model(io.BytesIO(data))
+    np.testing.assert_array_equal(from_bytes.predict(X), from_file.predict(X))
+    assert meta["data"] == "x"
+
+
+def test_float64_round_trip():
+    net64 = Network(hidden=(8,), dtype=np.float64, seed=1)
+    loaded, meta = load_model(model_bytes(net64))
+    assert loaded.dtype == np.float64 and meta["dtype"] == "float64"
+    np.testing.assert_array_equal(loaded.dense[0].W, net64.dense[0].W)
+
+
+def test_float16_weights_are_read_as_float32(net):
+    data = npz_bytes(**{k: v.astype(np.float16) if k != "metadata" else v for k, v in model_arrays(net).items()})
+    loaded, _ = load_model(data)
+    assert loaded.dtype == np.float32
+
+
+def test_failed_load_leaves_the_previous_model_as_it_was(net):
+    model, _ = load_model(model_bytes(net))
+    before = model.predict_proba(X)
+    with pytest.raises(ModelFileError):
+        load_model(npz_bytes(**model_arrays(net, W1=np.zeros((784, 32), np.float32) + np.nan)))
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_empty_file_is_refused():
+    assert_refused(b"", "empty")
+
+
+def test_random_bytes_are_refused():
+    assert_refused(np.random.default_rng(0).bytes(5000), "not a model file")
+
+
+def test_truncated_file_is_refused(net):
+    data = model_bytes(net)
+    assert_refused(data[: len(data) // 2], "damaged or cut off")
+
+
+def test_pickled_objects_are_never_loaded(net):
+    arrays = model_arrays(net, W1=np.array([{"evil": 1}], dtype=object))
+    assert_refused(npz_bytes(**arrays), "python objects", "never loaded")
+
+
+def test_dataset_file_is_not_a_model():
+    assert_refused(npz_bytes(x_train=np.zeros((2, 28, 28), np.uint8)), "no 'metadata'")
+
+
+def test_bad_json_is_refused(net):
+    assert_refused(npz_bytes(**model_arrays(net, metadata=np.array("{not json"))), "not valid json")
+
+
+def test_metadata_must_be_text(net):
+    assert_refused(npz_bytes(**model_arrays(net, metadata=np.arange(3.0))), "metadata is not a json text")
+
+
+def test_unknown_format_version_is_refused(net):
+    assert_refused(npz_bytes(**model_arrays(net, metadata=metadata_with(net, format_version=2))), "version 2")
+
+
+def test_other_input_scaling_is_refused(net):
+    data = npz_bytes(**model_arrays(net, metadata=metadata_with(net, input_scale="(x-128)/128")))
+    assert_refused(data, "scaled as", "(x-128)/128")
+
+
+def test_unknown_activation_is_refused(net):
+    arch = {**net.spec(), "activation": "swish"}
+    data = npz_bytes(**model_arrays(net, metadata=metadata_with(net, architecture=arch)))
+    assert_refused(data, "activation", "swish")
+
+
+@pytest.mark.parametrize("sizes, words", [
+    ([100, 32, 16, 10], ["784 inputs"]),
+    ([784, 32, 16, 9], ["10 outputs"]),
+    ([784, 5000, 10], ["between 1 and 1024", "5000"]),
+    ([784, 0, 10], ["between 1 and 1024"]),
+    ([784, 10], ["between 1 and 4 layers"]),
+    ([784, 32.5, 10], ["whole numbers"]),
+])
+def test_layer_sizes_out_of_bounds_are_refused(net, sizes, words):
+    arch = {**net.spec(), "sizes": sizes}
+    assert_refused(npz_bytes(**model_arrays(net, metadata=metadata_with(net, architecture=arch))), *words)
+
+
+def test_missing_array_is_refused(net):
+    assert_refused(npz_bytes(**model_arrays(net, b2=None)), "lacks", "b2")
+
+
+def test_extra_array_is_refused(net):
+    assert_refused(npz_bytes(**model_arrays(net, W9=np.zeros(3, np.float32))), "W9", "do not use")
+
+
+def test_wrong_shape_is_refused(net):
+    assert_refused(npz_bytes(**model_arrays(net, W2=np.zeros((32, 17), np.float32))), "W2", "shape")
+
+
+def test_integer_weights_are_refused(net):
+    assert_refused(npz_bytes(**model_arrays(net, b1=np.zeros(32, np.int64))), "b1", "floating-point")
+
+
+def test_nan_and_inf_weights_are_refused(net):
+    W3 = model_arrays(net)["W3"].copy()
+    W3[0, 0] = np.inf
+    assert_refused(npz_bytes(**model_arrays(net, W3=W3)), "W3", "nan or infinite")
+
+
+def test_oversized_file_is_refused(tmp_path):
+    big = tmp_path / "big.npz"
+    with open(big, "wb") as f:
+        f.truncate(MAX_BYTES + 1)  # sparse: costs no disk
+    assert_refused(big, "larger than 64 MB")
+
+
+def test_missing_path_is_refused(tmp_path):
+    assert_refused(tmp_path / "nope.npz", "no model file")
