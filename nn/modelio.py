@@ -50,11 +50,16 @@ def save_model(file, net: Network, meta=None):
             "input_scale": INPUT_SCALE, "dtype": net.dtype.name}
     arrays = {name: p for name, p, _ in net.params()}
     arrays["metadata"] = np.array(json.dumps(info, allow_nan=False))
-    if not isinstance(file, (str, os.PathLike)):
+    if isinstance(file, (str, os.PathLike)):
+        write_npz(file, arrays)
+    else:
         np.savez(file, **arrays)
-        return
-    path = Path(file)
-    # A temporary file beside the target, renamed over it, so a crash never leaves half a model.
+
+
+def write_npz(path, arrays):
+    """Write arrays to an .npz at path atomically: a crash mid-write never leaves half a file."""
+    path = Path(path)
+    # A temporary file beside the target, renamed over it: a rename within a folder is atomic.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -1,0 +1,104 @@
+"""A run checkpointed and restored carries on exactly as if nothing had happened; the run folder stays tidy."""
+
+import os
+
+import numpy as np
+import pytest
+
+from nn import modelio
+from nn.checkpoint import read_checkpoint, restore_trainer, save_checkpoint
+from nn.data import load_dataset, make_splits
+from nn.modelio import ModelFileError
+from nn.settings import TrainConfig
+from nn.train import Control, Trainer
+from ui import store
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return make_splits(load_dataset("sample"), seed=0)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_restored_run_continues_exactly(splits, tmp_path, optimizer):
+    config = TrainConfig(hidden=(32,), optimizer=optimizer, lr=0.01, batch_size=50, epochs=2, train_size=600)
+    a = Trainer(splits, config)
+    for _ in range(17):  # stop mid-epoch (12 steps per epoch), so the shuffled order matters too
+        a.step()
+    save_checkpoint(tmp_path / "run.npz", a, {"browser": "b1"})
+    arrays, state = read_checkpoint(tmp_path / "run.npz")
+    b = restore_trainer(splits, arrays, state)
+    assert state["extra"] == {"browser": "b1"}
+    assert b.step_count == 17
+    for _ in range(7):
+        a.step()
+        b.step()
+    for (name, wa, _), (_, wb, _) in zip(a.net.params(), b.net.params()):
+        np.testing.assert_array_equal(wa, wb, err_msg=name)
+
+
+def test_history_lr_and_status_come_back(splits, tmp_path):
+    t = Trainer(splits, TrainConfig(hidden=(16,), epochs=1, train_size=300), report_epochs=True)
+    list(t.run())
+    t.lr = 0.005
+    save_checkpoint(tmp_path / "run.npz", t)
+    restored = restore_trainer(splits, *read_checkpoint(tmp_path / "run.npz"))
+    assert restored.status == "done"
+    assert restored.lr == 0.005
+    assert restored.history == t.history
+    assert restored.test() == t.test()
+
+
+def test_damaged_checkpoint_is_refused_plainly(splits, tmp_path):
+    t = Trainer(splits, TrainConfig(hidden=(16,), train_size=100))
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, t)
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(ModelFileError, match="damaged"):
+        read_checkpoint(path)
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelFileError):
+        read_checkpoint(path)
+
+
+def test_crash_mid_write_keeps_the_previous_checkpoint(splits, tmp_path, monkeypatch):
+    t = Trainer(splits, TrainConfig(hidden=(16,), train_size=100))
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, t)
+    before = path.read_bytes()
+    t.step()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(modelio.np, "savez", crash)
+    with pytest.raises(OSError):
+        save_checkpoint(path, t)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+def test_store_finds_runs_by_browser_and_refuses_paths(splits, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(tmp_path))
+    t = Trainer(splits, TrainConfig(hidden=(16,), train_size=100))
+    store.save("aaaaaa", t, {"browser": "me"})
+    store.save("bbbbbb", t, {"browser": "someone else"})
+    assert [run_id for run_id, _ in store.runs_of("me")] == ["aaaaaa"]
+    assert store.load("cccccc") is None
+    for bad in ("../../etc/passwd", "", "AAAAAA", "a/b"):
+        with pytest.raises(ValueError):
+            store.path_of(bad)
+    store.delete("aaaaaa")
+    assert store.runs_of("me") == []
+
+
+def test_store_trims_oldest_first_to_the_cap(splits, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(tmp_path))
+    t = Trainer(splits, TrainConfig(hidden=(16,), train_size=100))
+    for i, run_id in enumerate(["aaaaa1", "aaaaa2", "aaaaa3"]):
+        store.save(run_id, t, {"browser": "me"})
+        path = store.path_of(run_id)
+        size = path.stat().st_size
+        os.utime(path, (1000 + i, 1000 + i))
+    store.trim(cap=2 * size)
+    assert sorted(p.stem for p in tmp_path.glob("*.npz")) == ["aaaaa2", "aaaaa3"]

@@ -1,0 +1,74 @@
+"""The run folder: checkpoints of every session's runs, so a reload loses nothing.
+
+Each run is one checkpoint file ``<run id>.npz`` in the app's data folder
+(``$MNIST_PLAYGROUND_RUNS``, else ``runs`` in the cache folder).  A browser finds
+its runs again by its browser id, kept in the page URL with the run id.  The
+folder has a size cap; the oldest files go first.  Not for Streamlit calls: the
+training worker thread writes here.
+"""
+
+import os
+import re
+from pathlib import Path
+
+from nn.checkpoint import read_checkpoint, save_checkpoint
+from nn.data import cache_dir
+from nn.modelio import ModelFileError
+
+CAP_BYTES = int(os.environ.get("MNIST_PLAYGROUND_RUNS_CAP_MB", "500")) * 2**20
+ID = re.compile(r"^[0-9a-f]{6,32}$")  # ids come from URLs: nothing else may reach the file system
+
+
+def folder():
+    """Return the run folder, creating it."""
+    path = Path(os.environ.get("MNIST_PLAYGROUND_RUNS") or cache_dir() / "runs")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_of(run_id):
+    """Return the checkpoint path of run_id; raise ValueError for anything that is not a run id."""
+    if not ID.match(run_id or ""):
+        raise ValueError(f"{run_id!r} is not a run id.")
+    return folder() / f"{run_id}.npz"
+
+
+def save(run_id, trainer, extra):
+    """Checkpoint a run, then trim the folder to its size cap."""
+    save_checkpoint(path_of(run_id), trainer, extra)
+    trim()
+
+
+def load(run_id, with_arrays=True):
+    """Return (arrays, state) of a saved run, or None if there is no such run or it cannot be read."""
+    try:
+        return read_checkpoint(path_of(run_id), with_arrays)
+    except (ValueError, FileNotFoundError, ModelFileError):
+        return None
+
+
+def delete(run_id):
+    """Remove a saved run, if it is there."""
+    path_of(run_id).unlink(missing_ok=True)
+
+
+def runs_of(browser):
+    """Return [(run id, state)] of the saved runs of one browser, newest first."""
+    found = []
+    for path in sorted(folder().glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True):
+        saved = load(path.stem, with_arrays=False)
+        if saved and saved[1]["extra"].get("browser") == browser:
+            found.append((path.stem, saved[1]))
+    return found
+
+
+def trim(cap=None):
+    """Delete the oldest checkpoints until the folder is under the cap (bytes)."""
+    cap = CAP_BYTES if cap is None else cap
+    files = sorted(folder().glob("*.npz"), key=lambda p: p.stat().st_mtime)
+    total = sum(p.stat().st_size for p in files)
+    for path in files[:-1]:  # never the newest: it is the run being written
+        if total <= cap:
+            break
+        total -= path.stat().st_size
+        path.unlink(missing_ok=True)
