@@ -10,7 +10,7 @@ from nn.checkpoint import read_checkpoint, restore_trainer, save_checkpoint
 from nn.data import load_dataset, make_splits
 from nn.modelio import ModelFileError
 from nn.settings import TrainConfig
-from nn.train import Control, Trainer
+from nn.train import Trainer
 from ui import store
 
 
