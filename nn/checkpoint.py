@@ -49,9 +49,9 @@ def read_checkpoint(path, with_arrays=True):
     return arrays, state
 
 
-def restore_trainer(splits, arrays, state):
+def restore_trainer(splits, arrays, state, **trainer_kw):
     """Return a Trainer on splits that carries on exactly where the checkpoint left off."""
-    trainer = Trainer(splits, TrainConfig.from_dict(state["config"]))
+    trainer = Trainer(splits, TrainConfig.from_dict(state["config"]), **trainer_kw)
     try:
         trainer.net.set_weights(arrays)
         trainer.optimizer.load_state({k[4:]: v for k, v in arrays.items() if k.startswith("opt_")},

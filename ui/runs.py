@@ -2,27 +2,37 @@
 
 The page script never trains: it starts a ``Run`` and later reads its numbers
 (``history``, ``progress``, ``status``), which the worker thread keeps up to
-date.  The worker never calls Streamlit.  Not for charts (``ui/charts.py``).
+date.  The worker also checkpoints the run to the run folder every few seconds,
+so a reload or a closed tab loses nothing (``Run.restore``).  The worker never
+calls Streamlit.  Not for charts (``ui/charts.py``).
 """
 
 import threading
 import time
 import uuid
 
+from nn.checkpoint import restore_trainer
 from nn.modelio import build_metadata
+from nn.settings import TrainConfig
 from nn.train import Trainer
+from ui import store
 from ui.scheduler import ScheduledControl, Scheduler
 
 SCHEDULER = Scheduler()
+REPORT_SECONDS = 0.25  # the charts' refresh: fast enough to look live, rare enough to cost little
+SAVE_SECONDS = 5.0  # how often a live run is checkpointed: at most this much training is lost in a crash
 
 
 class Run:
     """One run: a Trainer, its Control and the thread that drives it."""
 
-    def __init__(self, splits, config, net=None, data_name="", scheduler=SCHEDULER, report_seconds=0.25):
+    def __init__(self, splits, config, net=None, data_name="", scheduler=SCHEDULER, report_seconds=REPORT_SECONDS,
+                 data_source="sample", browser=None, trainer=None):
         self.id = uuid.uuid4().hex[:12]
-        self.data_name = data_name
-        self.trainer = Trainer(splits, config, net, report_seconds=report_seconds)
+        self.data_name, self.data_source = data_name, data_source
+        self.browser = browser  # whose run this is; None: not checkpointed
+        self.continued = net is not None  # started from given weights, not the config's random ones
+        self.trainer = trainer or Trainer(splits, config, net, report_seconds=report_seconds)
         self.control = ScheduledControl(scheduler)
         self.test_loss = self.test_acc = None
         self.error = ""
@@ -52,15 +62,47 @@ class Run:
         self._thread.start()
 
     def _work(self):
-        """Drive the trainer to its end, then measure the test accuracy."""
+        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy."""
         try:
+            saved = time.monotonic()
             for _ in self.trainer.run(self.control):
-                pass
+                if time.monotonic() - saved > SAVE_SECONDS:
+                    self.save()
+                    saved = time.monotonic()
             self.test_loss, self.test_acc = self.trainer.test()
         except Exception as e:  # a worker must not die silently: the page shows what went wrong
             self.trainer.status, self.error = "failed", f"Training failed: {e}"
         finally:
             self.control.release()
+            self.save()
+
+    def save(self):
+        """Checkpoint the run to the run folder, if it belongs to a browser."""
+        if self.browser is not None:
+            store.save(self.id, self.trainer, {"browser": self.browser, "data_source": self.data_source,
+                                               "data_name": self.data_name, "test_acc": self.test_acc,
+                                               "test_loss": self.test_loss, "created": self.created})
+
+    @classmethod
+    def restore(cls, run_id, splits_of):
+        """Return the saved run run_id, ready to go on (``splits_of(source)`` gives its data), or None."""
+        saved = store.load(run_id)
+        if saved is None:
+            return None
+        arrays, state = saved
+        extra = state["extra"]
+        splits = splits_of(extra["data_source"])
+        run = cls(splits, TrainConfig.from_dict(state["config"]), data_name=extra["data_name"],
+                  data_source=extra["data_source"], browser=extra["browser"],
+                  trainer=restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS))
+        run.id, run.created = run_id, extra["created"]
+        run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
+        return run
+
+    @property
+    def unfinished(self):
+        """Return True for a restored run that was cut off mid-training and can carry on."""
+        return not self.alive and self.trainer.status in ("ready", "running")
 
     def pause(self):
         """Hold the run after its current step."""

@@ -1,0 +1,59 @@
+"""A session's run trains on its worker thread, is checkpointed as it goes, and comes back after a reload."""
+
+import numpy as np
+import pytest
+
+from nn.data import load_dataset, make_splits
+from nn.settings import TrainConfig
+from ui import runs
+from ui.runs import Run
+from ui.scheduler import Scheduler
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return make_splits(load_dataset("sample"), seed=0)
+
+
+@pytest.fixture(autouse=True)
+def run_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(tmp_path))
+    monkeypatch.setattr(runs, "SAVE_SECONDS", 0.0)
+    return tmp_path
+
+
+def test_finished_run_is_saved_and_restored(splits, run_folder):
+    run = Run(splits, TrainConfig(hidden=(16,), lr=0.01, epochs=2, train_size=300), data_name="sample", browser="me",
+              scheduler=Scheduler(1))
+    run.start()
+    run.join(60)
+    assert run.status == "done" and run.test_acc > 0.5
+    back = Run.restore(run.id, lambda source: splits)
+    assert back.status == "done" and not back.unfinished
+    assert back.test_acc == run.test_acc and back.history == run.history
+    for (name, a, _), (_, b, _) in zip(run.net.params(), back.net.params()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_run_cut_off_mid_training_carries_on(splits):
+    run = Run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), browser="me", scheduler=Scheduler(1))
+    run.start(paused=True)
+    run.step(5)
+    while run.trainer.step_count < 5:
+        run.join(0.05)
+    run.save()  # what the worker does every few seconds; then the tab closes and the session ends
+    back = Run.restore(run.id, lambda source: splits)
+    run.stop()
+    assert back.unfinished and back.trainer.step_count == 5
+    back.start()
+    back.join(60)
+    assert back.status == "done"
+    assert back.trainer.step_count == back.trainer.total_steps
+
+
+def test_unknown_or_unowned_runs_are_not_saved_or_found(splits, run_folder):
+    run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), scheduler=Scheduler(1))
+    run.start()
+    run.join(60)
+    assert list(run_folder.iterdir()) == []  # no browser: nothing written
+    assert Run.restore("abcdef123456", lambda source: splits) is None
