@@ -35,9 +35,10 @@ class Control:
         self._steps_left = 0  # steps allowed while paused, for Step
 
     def pause(self):
-        """Hold the run after its current step."""
+        """Hold the run after its current step, dropping steps a Step asked for and not yet taken."""
         with self._cond:
             self.paused = True
+            self._steps_left = 0
 
     def resume(self):
         """Let a paused run go on."""
@@ -187,8 +188,11 @@ class Trainer:
                 m = self.metrics(before)
                 self.seconds += time.perf_counter() - start
                 m["seconds"] = self.seconds
-                if math.isfinite(m["val_loss"] if len(self.y_val) else m["train_loss"]):
-                    self._good, self._good_step = self.net.copy_weights(), self.step_count
+                weights = self.net.copy_weights()
+                # The loss is measured before the update, so an update that overflows shows only in the weights.
+                finite = all(np.isfinite(w).all() for w in weights.values())
+                if finite and math.isfinite(m["val_loss"] if len(self.y_val) else m["train_loss"]):
+                    self._good, self._good_step = weights, self.step_count
                 self.history.append(m)
                 next_report = time.perf_counter() + (self.report_seconds or math.inf)
                 yield m

@@ -1,0 +1,12 @@
+"""Test-wide settings.
+
+One BLAS thread per process: the tests run several training threads (and a
+Streamlit server) at once on small machines, where OpenBLAS's own worker threads
+would fight them for the same cores and make everything many times slower.
+This must happen before NumPy is first imported.
+"""
+
+import os
+
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
