@@ -8,6 +8,8 @@ preallocated buffers: on a 2-core machine the optimiser is a visible share of
 an epoch.  Not for computing gradients (see ``network.py``).
 """
 
+import math
+
 import numpy as np
 
 
@@ -68,6 +70,8 @@ class Adam(GradientDescent):
     def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(params)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        # The running averages are kept divided by (1 - beta1) and (1 - beta2): each then takes
+        # one multiply and one add per step, and both factors fold into the step size below.
         self.m = [np.zeros_like(p) for _, p, _ in params]
         self.v = [np.zeros_like(p) for _, p, _ in params]
         self.tmp = [np.empty_like(p) for _, p, _ in params]
@@ -76,17 +80,17 @@ class Adam(GradientDescent):
         """Update both running averages and move each weight by lr * m_hat / (sqrt(v_hat) + eps)."""
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        # Fold both bias corrections into one step size (Kingma & Ba, section 2).
-        lr_t = lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        eps_t = self.eps * np.sqrt(1 - b2**self.t)
+        # Fold the bias corrections (Kingma & Ba, section 2) and the averages' scale into one
+        # step size and one eps: then the update is ten passes over each weight matrix.
+        v_scale = math.sqrt((1 - b2**self.t) / (1 - b2))
+        lr_t = lr * (1 - b1) / (1 - b1**self.t) * v_scale
+        eps_t = self.eps * v_scale
         for (_, p, g), m, v, tmp in zip(self.params, self.m, self.v, self.tmp):
             f = p.dtype.type
             m *= f(b1)
-            np.multiply(g, f(1 - b1), out=tmp)
-            m += tmp
+            m += g
             v *= f(b2)
             np.multiply(g, g, out=tmp)
-            tmp *= f(1 - b2)
             v += tmp
             np.sqrt(v, out=tmp)
             tmp += f(eps_t)
@@ -95,7 +99,7 @@ class Adam(GradientDescent):
             p -= tmp
 
     def state(self):
-        """Return both running averages by name, for checkpoints."""
+        """Return both running averages by name, as kept (divided by 1 - beta), for checkpoints."""
         names = [name for name, _, _ in self.params]
         return {**{f"m_{n}": m for n, m in zip(names, self.m)}, **{f"v_{n}": v for n, v in zip(names, self.v)}}
 

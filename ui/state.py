@@ -5,6 +5,7 @@ The datasets and the bundled model are loaded once per server process
 ``Lab`` in ``st.session_state`` with its own runs and models.  Not for drawing.
 """
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import streamlit as st
 from nn.data import load_dataset, make_splits, read_dataset
 from nn.modelio import load_model
 
-PRETRAINED_PATH = Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz"
+# $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
+PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
+                       or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
 
 
 @dataclass

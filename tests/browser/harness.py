@@ -34,9 +34,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+class AppURL(str):
+    """The base URL of a running app; ``.pid`` is its server's process id, for benchmarks that watch it."""
+
+    pid = None
+
+
 @contextmanager
 def running_app(env=None, port=None, timeout=60):
-    """Run ``streamlit run app.py`` on a free local port; yield its base URL, then stop it."""
+    """Run ``streamlit run app.py`` on a free local port; yield its base URL (an ``AppURL``), then stop it."""
     port = port or free_port()
     with tempfile.TemporaryDirectory() as home, open(Path(home) / "server.log", "w+") as log:
         full_env = {**os.environ, "MNIST_PLAYGROUND_CACHE": str(Path(home) / "cache"),
@@ -45,7 +51,8 @@ def running_app(env=None, port=None, timeout=60):
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+        url = AppURL(f"http://127.0.0.1:{port}")
+        url.pid = proc.pid
         try:
             _wait_healthy(url, proc, timeout, log)
             yield url

@@ -1,0 +1,41 @@
+# MNIST Playground in a container: the Streamlit app on port 8501, its run folder on a volume.
+#
+#   docker build -t mnist-playground .
+#   docker run -d -p 8501:8501 -v playground-data:/data --cpus 2 --memory 2g -e PLAYGROUND_SLOTS=2 mnist-playground
+#
+# Only what the app needs is copied (see .dockerignore); tests and benchmarks stay out.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MNIST_PLAYGROUND_RUNS=/data/runs \
+    MNIST_PLAYGROUND_CACHE=/data/cache \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1
+# One BLAS thread per run: the scheduler runs one run per core (PLAYGROUND_SLOTS, by default the cores
+# Python sees, which in a container are the host's: set it to the container's CPU limit).  More BLAS
+# threads on a busy machine made runs many times slower in benchmarks/workshop_load.py.
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+# The app runs as a plain user; /data is made (and owned) before VOLUME, so a new named volume inherits it.
+RUN groupadd --gid 10001 playground \
+    && useradd --create-home --uid 10001 --gid 10001 playground \
+    && mkdir -p /data/runs /data/cache \
+    && chown -R 10001:10001 /data
+COPY . .
+VOLUME ["/data"]
+USER 10001:10001
+
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
+# No full garbage collection after every script run: with 20 sessions polling their live charts it took
+# most of the server's CPU (see docs/deploy.md); Python's own collector still runs.
+CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
+     "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", \
+     "--runner.postScriptGC", "false"]

@@ -1,0 +1,284 @@
+"""Draw digits on the Draw page's canvas with the mouse and measure how well and how fast they are read.
+
+    python benchmarks/draw_accuracy.py                          # 120 digits, the bundled pretrained model
+    python benchmarks/draw_accuracy.py --n 200 --centre both    # and again with centring off
+    python benchmarks/draw_accuracy.py --model PATH             # another model file (save_model's .npz)
+
+The digits are real MNIST test digits (../shared/data/mnist.npz), traced into pen strokes
+(``benchmarks/strokes.py``) and replayed with the mouse (down, moves, up; a quarter second
+between strokes, as a pen is lifted) on the real canvas, served by ``streamlit run`` and
+drawn in headless Chromium.  They are spread evenly over six conditions: centred, small,
+large, off-centre, thin brush and thick brush (see CONDITIONS).  For each digit the page is
+cleared, the strokes drawn, and the benchmark waits for the prediction of the whole drawing
+("read after stroke N" under the Prediction metric).  It reports:
+
+- the share read correctly per condition, as shown on screen, with centring on (the page's
+  default) and, with ``--centre both``, off (the usual demos' whole-canvas resize);
+- the model's accuracy on the same digits as MNIST has them, for comparison;
+- the time from the last stroke's mouse-up to the frame that paints its prediction
+  (median, p90): this includes the canvas's own 200 ms wait before it sends a drawing;
+- the server's work per stroke, in-process on the canvases the browser drew: PNG decode,
+  preprocessing and reading (probabilities, activations, saliency), median and p90.
+
+Not a test: it asserts nothing, it prints a table.  The app's server and the browser share
+the machine, so a busy machine shows in the latency.
+"""
+
+import argparse
+import base64
+import io
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.strokes import digit_strokes, place, replay  # noqa: E402
+from nn.data import normalize  # noqa: E402
+from nn.image import preprocess  # noqa: E402
+from nn.modelio import load_model  # noqa: E402
+from nn.saliency import read  # noqa: E402
+from tests.browser.harness import launch_browser, running_app, wait_for_app  # noqa: E402
+from ui.state import PRETRAINED_PATH  # noqa: E402
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    sys.exit("The benchmark drives a browser: pip install -r requirements-dev.txt (Playwright).")
+
+MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+CANVAS = 280
+PEN_LIFT = 0.25  # seconds between strokes
+WAIT_MS = 20_000  # a reading later than this counts as not read
+# name: (longer side of the digit's strokes in canvas px (low, high), brush width, where on the canvas)
+CONDITIONS = {
+    "centred": ((150, 190), 20, "centre"),
+    "small": ((50, 70), 8, "anywhere"),
+    "large": ((220, 245), 24, "centre"),
+    "off-centre": ((90, 120), 14, "edge"),
+    "thin": ((150, 190), 6, "centre"),
+    "thick": ((150, 190), 34, "centre"),
+}
+
+# Timestamps in the page: the last mouse-up, and the frame that paints the awaited reading.
+WATCH = """() => {
+  const d = window.__draw = {up: 0, seen: 0, digit: null, want: null};
+  window.addEventListener('pointerup', () => { d.up = performance.now(); }, true);
+  new MutationObserver(() => {
+    if (d.want === null) return;
+    for (const c of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
+      const m = /read after stroke (\\d+)/.exec(c.textContent);
+      if (!m || Number(m[1]) !== d.want) continue;
+      const metric = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .find(e => e.textContent.startsWith('Prediction'));
+      if (!metric) continue;
+      d.digit = metric.querySelector('[data-testid="stMetricValue"]').textContent.trim();
+      d.want = null;
+      requestAnimationFrame(() => { d.seen = performance.now(); });
+      return;
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def plan(n, seed):
+    """Return n drawing jobs [(condition, MNIST test index, strokes placed on the canvas)], conditions in turn."""
+    with np.load(MNIST, allow_pickle=False) as f:
+        x_test, y_test = f["x_test"], f["y_test"].astype(np.int64)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(y_test), n, replace=False)
+    names = list(CONDITIONS)
+    jobs = []
+    for k, i in enumerate(picks):
+        name = names[k % len(names)]
+        (low, high), brush, where = CONDITIONS[name]
+        size = rng.uniform(low, high)
+        jobs.append((name, int(i), place(digit_strokes(x_test[i]), size, _centre(rng, size, brush, where))))
+    jobs.sort(key=lambda job: names.index(job[0]))  # one brush change per condition
+    return jobs, x_test, y_test
+
+
+def _centre(rng, size, brush, where):
+    """Return where (x, y) to centre a digit of this size so that all of its ink stays on the canvas."""
+    room = CANVAS / 2 - size / 2 - brush / 2 - 4
+    if where == "centre":
+        return CANVAS / 2 + rng.uniform(-1, 1, 2) * min(10, room)
+    while True:
+        c = CANVAS / 2 + rng.uniform(-room, room, 2)
+        if where == "anywhere" or np.abs(c - CANVAS / 2).max() > 0.6 * room:
+            return c
+
+
+class DrawPage:
+    """The Draw page in a browser tab, driven like a person with a mouse."""
+
+    def __init__(self, browser, url):
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.set_default_timeout(30_000)
+        self.page.goto(url)  # the home page first, as people come in (and so app.py sets up the pages)
+        self.settle()
+        self.page.get_by_test_id("stSidebarNavLink").filter(has_text="Draw").click()
+        self.page.wait_for_url("**/draw")
+        self.settle()
+        self.page.evaluate(WATCH)
+        self.page.get_by_text("Pretrained model", exact=True).click()
+        self.settle()
+        self.brush = None
+
+    def settle(self, quiet=0.3):
+        """Wait until the app has been idle (no script running) for quiet seconds."""
+        wait_for_app(self.page)
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < quiet:
+            time.sleep(0.05)
+            if self.page.get_by_test_id("stStatusWidget").count():
+                wait_for_app(self.page)
+                idle_since = time.monotonic()
+
+    def centring(self, on):
+        """Switch centring on or off."""
+        toggle = self.page.get_by_role("switch", name="Centre like MNIST")
+        if toggle.is_checked() != on:
+            self.page.get_by_text("Centre like MNIST", exact=True).click()
+            self.settle()
+
+    def set_brush(self, width):
+        """Set the brush-width slider with the keyboard, checking that the page took the value."""
+        thumb = self.page.get_by_role("slider", name="Brush width")
+        while width != self.brush:
+            thumb.focus()
+            thumb.press("Home")
+            for _ in range(width - int(thumb.get_attribute("min"))):
+                thumb.press("ArrowRight")
+            time.sleep(0.5)  # the slider sends its value a moment after the last key
+            self.settle()
+            self.brush = int(thumb.input_value())
+
+    def clear(self):
+        """Press Clear and wait for the fresh, empty canvas that replaces the old one."""
+        self.page.locator("canvas.upper-canvas").evaluate("c => { c.dataset.old = '1'; }")
+        self.page.get_by_role("button", name="Clear").click()
+        self.page.get_by_text("Draw a digit in the black square").wait_for()
+        self.settle()
+        fresh = self.page.locator("canvas.upper-canvas")
+        while not fresh.evaluate_all("cs => cs.length === 1 && !cs[0].dataset.old"):  # the old one goes at the end
+            time.sleep(0.02)
+
+    def draw(self, strokes):
+        """Draw the strokes; return (digit on screen, ms from the last mouse-up to its paint, canvas PNG bytes).
+
+        A drawing whose reading does not show within WAIT_MS gives (None, None, png) and a screenshot.
+        """
+        self.page.evaluate(f"() => Object.assign(window.__draw, {{want: {len(strokes)}, seen: 0, digit: null}})")
+        replay(self.page, strokes, PEN_LIFT)
+        url = self.page.locator("canvas.dc-canvas.lower-canvas").evaluate("c => c.toDataURL('image/png')")
+        png = base64.b64decode(url.split(",", 1)[1])
+        try:
+            self.page.wait_for_function("() => window.__draw.seen > 0", timeout=WAIT_MS)
+        except PlaywrightTimeout:
+            shot = Path(tempfile.gettempdir()) / f"draw_accuracy_unread_{time.time_ns()}.png"
+            self.page.screenshot(path=shot)
+            print(f"no reading of stroke {len(strokes)} within {WAIT_MS} ms; see {shot}", file=sys.stderr)
+            return None, None, png
+        d = self.page.evaluate("() => window.__draw")
+        return int(d["digit"]), d["seen"] - d["up"], png
+
+
+def server_ms(net, pngs, repeats=5):
+    """Return the per-canvas median ms of decoding, preprocessing and reading, as the page does on each stroke."""
+    out = []
+    for png in pngs:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            steps = preprocess(np.asarray(Image.open(io.BytesIO(png))))
+            read(net, steps.x)
+            times.append((time.perf_counter() - t) * 1000)
+        out.append(statistics.median(times))
+    return out
+
+
+def percentile(values, q):
+    """Return the q-th percentile of values."""
+    return float(np.percentile(values, q))
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # so the app server is stopped too
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=120, help="digits to draw (spread over the six conditions)")
+    parser.add_argument("--model", type=Path, default=PRETRAINED_PATH, help="model file (default: the bundled one)")
+    parser.add_argument("--centre", choices=("on", "off", "both"), default="both",
+                        help="read with centring on, off, or one pass of each")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    net, _ = load_model(args.model)
+    jobs, x_test, y_test = plan(args.n, args.seed)
+    passes = {"on": [True], "off": [False], "both": [True, False]}[args.centre]
+    shown = {}  # centre -> [(condition, correct, latency ms)]
+    pngs = []
+    env = {"MNIST_PLAYGROUND_PRETRAINED": str(args.model.resolve())}
+    with running_app(env=env) as url, sync_playwright() as p:
+        browser = launch_browser(p)
+        page = DrawPage(browser, url)
+        for centre in passes:
+            page.centring(centre)
+            rows = shown[centre] = []
+            for name, i, strokes in jobs:
+                page.set_brush(CONDITIONS[name][1])
+                page.clear()
+                digit, ms, png = page.draw(strokes)
+                rows.append((name, digit == y_test[i], ms))
+                if centre == passes[0]:
+                    pngs.append(png)
+            print(f"centring {'on' if centre else 'off'}: {np.mean([r[1] for r in rows]):.1%} of {len(rows)}",
+                  file=sys.stderr, flush=True)
+        browser.close()
+    report(args, net, jobs, x_test, y_test, shown, pngs)
+
+
+def report(args, net, jobs, x_test, y_test, shown, pngs):
+    """Print the accuracy table, the latency on screen and the server's time."""
+    names = list(CONDITIONS)
+    idx = np.array([i for _, i, _ in jobs])
+    conds = np.array([name for name, _, _ in jobs])
+    original = net.predict(normalize(x_test[idx])) == y_test[idx]
+    print(f"Model: {args.model} ({'-'.join(map(str, net.sizes))}, {net.activation}); {len(jobs)} MNIST test digits, "
+          f"seed {args.seed}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print("| condition | digits | size px | brush | centring on | centring off | MNIST's own image |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in [*names, "all"]:
+        pick = conds == name if name != "all" else np.ones(len(jobs), bool)
+        (low, high), brush, _ = CONDITIONS.get(name, ((0, 0), 0, ""))
+        on, off = (_share(shown.get(c), pick) for c in (True, False))
+        size = f"{low}–{high}" if name != "all" else ""
+        print(f"| {name} | {pick.sum()} | {size} | {brush or ''} | {on} | {off} | {original[pick].mean():.1%} |")
+    latency = [ms for rows in shown.values() for _, _, ms in rows if ms is not None]
+    unread = sum(ms is None for rows in shown.values() for _, _, ms in rows)
+    print(f"Mouse-up to prediction painted: median {statistics.median(latency):.0f} ms, "
+          f"p90 {percentile(latency, 90):.0f} ms over {len(latency)} drawings (includes the canvas's 200 ms wait); "
+          f"not read within {WAIT_MS / 1000:.0f} s: {unread}")
+    server = server_ms(net, pngs)
+    print(f"Server per stroke (PNG decode + preprocess + read): median {statistics.median(server):.1f} ms, "
+          f"p90 {percentile(server, 90):.1f} ms over {len(server)} canvases")
+
+
+def _share(rows, pick):
+    """Return 'xx.x%' of correct readings among the picked jobs, or '–' when that pass did not run."""
+    if rows is None:
+        return "–"
+    correct = np.array([ok for _, ok, _ in rows])
+    return f"{correct[pick].mean():.1%}"
+
+
+if __name__ == "__main__":
+    main()

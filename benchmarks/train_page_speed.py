@@ -1,0 +1,97 @@
+"""Compare training speed through the Train page in a real browser with the command line's, same settings.
+
+    python benchmarks/train_page_speed.py --mnist ../shared/data/mnist.npz   # full MNIST, 2 epochs
+    python benchmarks/train_page_speed.py                                     # the bundled sample, 30 epochs
+
+The CLI's speed is steps / train_seconds from ``python -m nn train``'s JSON line.  The
+page's is read from the browser: the step count in the progress bar against wall-clock
+time, from its first change to its last before the end, so it includes everything the
+page costs (the worker's reports, the scheduler, the live chart's polling, the browser
+drawing it).  Each side runs ``--repeats`` times, alternating, and keeps its best, since
+other work on a shared machine only ever slows a run down.  Prints one line per run and
+the ratio page / CLI (the goal is at least 0.8).  Not a test: it asserts nothing.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.screenshots import VIEWPORT, start_training  # noqa: E402
+from tests.browser.harness import launch_browser, running_app  # noqa: E402
+
+PROGRESS = re.compile(r"Step ([\d,]+) of ([\d,]+)")
+PROGRESS_JS = "() => document.querySelector('[data-testid=stProgress]')?.innerText ?? ''"
+
+
+def cli_speed(data, epochs, env):
+    """Return steps per second of ``python -m nn train`` on data for epochs, default settings otherwise."""
+    out = subprocess.run([sys.executable, "-m", "nn", "train", "--data", data, "--epochs", str(epochs)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    batch = 64  # TrainConfig's default batch size, which both sides use
+    steps = math.ceil(result["train_size"] / batch) * result["epochs"]
+    return steps / result["train_seconds"]
+
+
+def page_speed(browser, url, label, epochs):
+    """Return steps per second of a run started on the Train page, read from its progress bar over wall time."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(300_000)
+    page.app_url = url
+    start_training(page, epochs=epochs, data=label)
+    seen = []  # (time a new step count first showed, that count)
+    total = None
+    while total is None or not seen or seen[-1][1] < total:
+        match = PROGRESS.search(page.evaluate(PROGRESS_JS))
+        if match:
+            step, total = (int(g.replace(",", "")) for g in match.groups())
+            if step and (not seen or step != seen[-1][1]):
+                seen.append((time.perf_counter(), step))
+        time.sleep(0.05)
+    context.close()
+    inside = [s for s in seen if s[1] < total]  # the last update also waits for the test accuracy
+    (t0, s0), (t1, s1) = inside[0], inside[-1]
+    return (s1 - s0) / (t1 - t0)
+
+
+def main(argv=None):
+    """Run both sides and print their speeds and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist", type=Path, help="a full mnist.npz to train on (default: the bundled sample)")
+    parser.add_argument("--epochs", type=int, help="epochs per run (default: 2 on MNIST, 30 on the sample)")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per side, alternating; the best counts")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as cache:
+        if args.mnist:
+            os.symlink(args.mnist.resolve(), Path(cache) / "mnist.npz")
+        data, label = ("mnist", "Full MNIST") if args.mnist else ("sample", "Bundled sample")
+        epochs = args.epochs or (2 if args.mnist else 30)
+        env = {**os.environ, "MNIST_PLAYGROUND_CACHE": cache}
+        print(f"{data}, {epochs} epochs, default settings otherwise; best of {args.repeats}", flush=True)
+        cli, page = [], []
+        with running_app(env={"MNIST_PLAYGROUND_CACHE": cache}) as url, sync_playwright() as p:
+            browser = launch_browser(p)
+            for _ in range(args.repeats):
+                cli.append(cli_speed(data, epochs, env))
+                print(f"CLI:  {cli[-1]:6.1f} steps/s", flush=True)
+                page.append(page_speed(browser, url, label, epochs))
+                print(f"page: {page[-1]:6.1f} steps/s", flush=True)
+            browser.close()
+    print(f"page / CLI = {max(page):.1f} / {max(cli):.1f} steps/s = {max(page) / max(cli):.2f}")
+
+
+if __name__ == "__main__":
+    main()

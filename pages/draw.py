@@ -1,0 +1,196 @@
+"""Draw page: draw a digit and the network reads it as you draw; see what it sees and why; teach it.
+
+Layout only: the preprocessing is ``nn.image``, the reading and saliency ``nn.saliency``,
+the fine-tuning ``nn.finetune``, the figures ``ui.draw_charts``.  The canvas and all that
+depends on it live in one fragment, so a stroke reruns only that part of the page, and the
+fragment re-reads the drawing every second while the session's run is training.
+"""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from nn.finetune import MyDigits, finetune
+from nn.image import preprocess
+from nn.saliency import read
+from ui import draw_charts as charts
+from ui.sidebar import model_block
+from ui.state import Model, lab, pretrained
+
+SESSION, PRETRAINED = "Session model", "Pretrained model"
+LIVE_SECONDS = 1.0
+CANVAS = 280
+STEPS_ON = ("Your drawing", "Cropped to ink", "Longer side 20 px", "Centred in 28×28")
+STEPS_OFF = ("Your drawing", "Whole canvas (no crop)", "Canvas at 20×20", "Canvas at 28×28")
+MAPS = {"Input × gradient": "saliency", "Gradient": "gradient"}
+# The canvas's toolbar waits, invisible, over the canvas's top-right corner until the pointer has
+# hovered for 0.2 s: a finger, or a quick mouse, starting a stroke there hits the toolbar and the
+# stroke is lost.  Keep it above the canvas (in the space left for it) and let pointers through
+# while it is hidden.  The canvas lives in a shadow root, so the style is added there.
+TOOLBAR_FIX = """<script>
+(() => {
+  if (window.drawToolbarFix) return;
+  window.drawToolbarFix = true;
+  const css = `.dc-toolbar:not([data-pinned=true]) { top: -2.65rem; }
+    .dc-root:not(:hover) > .dc-toolbar:not([data-pinned=true]):not(:focus-within) { pointer-events: none; }`;
+  const patch = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (root && !root.querySelector('style[data-toolbar-fix]')) {
+        const style = document.createElement('style');
+        style.dataset.toolbarFix = '';
+        style.textContent = css;
+        root.appendChild(style);
+      }
+    }
+  };
+  new MutationObserver(patch).observe(document.body, {childList: true, subtree: true});
+  patch();
+})();
+</script>"""
+
+the_lab = lab()
+st.session_state.setdefault("draw_clears", 0)
+st.session_state.setdefault("draw_brush", 20)
+st.session_state.setdefault("draw_centre", True)
+mine = st.session_state.setdefault("draw_digits", MyDigits())
+
+
+def draw_model():
+    """Return the Model the page reads with: the session's (live while it trains) or the bundled one."""
+    return the_lab.model() if st.session_state.get("draw_model", SESSION) == SESSION else pretrained()
+
+
+def training():
+    """Return True while the session's run is computing (its net changes under our feet)."""
+    return the_lab.run is not None and the_lab.run.alive
+
+
+def clear():
+    """Empty the canvas by mounting a fresh one under a new key."""
+    st.session_state.draw_clears += 1
+
+
+def add_digit(image):
+    """Put the drawing (28, 28) into my digits under the chosen label, then clear the canvas for the next."""
+    mine.add(image, st.session_state.draw_label)
+    st.session_state.draw_label = None
+    clear()
+
+
+def teach():
+    """Fine-tune a copy of the page's model on my digits; it becomes the session's model."""
+    base, splits = draw_model(), the_lab.splits()
+    net = finetune(base.net, mine.x, mine.y, splits.X_train, splits.y_train)
+    _, acc = net.evaluate(splits.X_test, splits.y_test)
+    meta = {**base.meta, "metrics": {**base.meta.get("metrics", {}), "test_accuracy": acc},
+            "data": f"{base.meta.get('data', '')}; fine-tuned on {len(mine)} drawn digits"}
+    the_lab.uploaded = Model(net, f"fine-tuned on {len(mine)} of your digits, from the {base.source}", meta)
+    the_lab.run = None  # ended (the button is off while one trains); it stays in the_lab.runs
+    st.session_state.draw_model = SESSION
+    st.session_state.draw_tuned = (f"Fine-tuned on your {len(mine)} digits: it reads {acc:.2%} of the "
+                                   f"{len(splits.y_test):,} test digits of the {the_lab.data_name} right.")
+
+
+def show_prediction(reading, strokes):
+    """Show the read digit, its confidence and all ten probabilities."""
+    st.metric("Prediction", reading.digit)
+    st.caption(f"{reading.confidence:.1%} sure · read after stroke {strokes}")
+    st.plotly_chart(charts.probability_bars(reading.p, reading.digit), key="draw_probs")
+
+
+def show_steps(steps, centre):
+    """Show each preprocessing step as a small image."""
+    st.subheader("What the network sees")
+    st.caption("The same steps that made MNIST: crop to the ink, scale the longer side to 20 px, "
+               "centre the mass in 28×28. Switch centring off to see what the usual demos feed the network.")
+    images = (steps.raw, steps.cropped, steps.scaled, steps.centred)
+    for col, image, title in zip(st.columns(4), images, STEPS_ON if centre else STEPS_OFF):
+        col.image(charts.pixels(image), caption=title, width=112)
+
+
+def show_why(reading, layers):
+    """Show the saliency map and the hidden activations of this digit."""
+    st.subheader("Why")
+    kind = st.radio("Map", list(MAPS), key="draw_map", horizontal=True,
+                    help="Input × gradient: how much the ink on each pixel pushed the answer (red) or against "
+                         "it (blue). Gradient: where more ink would push it.")
+    cols = st.columns(1 + layers)
+    cols[0].plotly_chart(charts.saliency_map(getattr(reading, MAPS[kind]), f"{kind} for {reading.digit}"),
+                         key="draw_saliency")
+    for i, (col, a) in enumerate(zip(cols[1:], reading.hidden), 1):
+        col.plotly_chart(charts.activation_grid(a, i), key=f"draw_hidden_{i}")
+
+
+def show_teach(steps):
+    """Label a misread drawing, collect my digits, fine-tune on them and download them."""
+    st.subheader("Teach it")
+    left, right = st.columns([1, 2])
+    with left:
+        st.selectbox("Right label", range(10), index=None, key="draw_label", disabled=steps is None,
+                     placeholder="the digit you drew",
+                     help="When the network is wrong, say what you drew and add it to your digits.")
+        st.button("Add to my digits", key="draw_add", on_click=add_digit, args=(getattr(steps, "centred", None),),
+                  disabled=steps is None or st.session_state.get("draw_label") is None)
+        busy = training()
+        st.button("Fine-tune on my digits", key="draw_finetune", on_click=teach, type="primary",
+                  disabled=not len(mine) or busy,
+                  help="A training run is going on: fine-tune once it ends." if busy else
+                  "A few steps of training on your digits mixed with MNIST digits, so it does not forget.")
+        if len(mine):
+            st.download_button("Download my digits (.npz)", mine.npz(), file_name="my_digits.npz",
+                               mime="application/octet-stream", key="draw_download", on_click="ignore")
+            st.button("Remove the last one", key="draw_remove", on_click=mine.remove, args=(-1,))
+    with right:
+        if len(mine):
+            st.caption(f"Your digits: {len(mine)} (the labels in the corners). The .npz has the MNIST layout.")
+            st.plotly_chart(charts.digit_grid(mine.x, mine.y), key="draw_mine")
+        else:
+            st.caption("Your digits will show here.")
+
+
+def reader():
+    """Show the canvas and, when there is a drawing, what the network reads, sees and why."""
+    if "draw_tuned" in st.session_state:
+        st.rerun()  # the session's model changed: redraw the sidebar too
+    if live and not training():
+        st.rerun()  # the run ended: stop re-reading every second
+    left, right = st.columns([2, 3])
+    with left:
+        st.space("medium")  # room for the canvas's toolbar, which shows above it
+        result = st_canvas(stroke_width=st.session_state.draw_brush, stroke_color="#FFFFFF",
+                           background_color="#000000", update_streamlit=True, return_image_data=True,
+                           width=CANVAS, height=CANVAS, drawing_mode="freedraw",
+                           key=f"draw_canvas_{st.session_state.draw_clears}")
+        st.slider("Brush width", 4, 40, key="draw_brush")
+        st.button("Clear", key="draw_clear", on_click=clear)
+        centre = st.toggle("Centre like MNIST", key="draw_centre",
+                           help="Off: the whole canvas is shrunk to 28×28, as the usual demos do.")
+    image = result.image_data
+    steps = None if image is None else preprocess(image, centre=centre)
+    if steps is None or steps.blank:
+        right.info("Draw a digit in the black square: the network reads it each time you lift the pen.")
+        show_teach(None)
+        return
+    model = draw_model()
+    reading = read(model.net, steps.x)
+    with right:
+        show_prediction(reading, len((result.json_data or {}).get("objects", [])))
+    show_steps(steps, centre)
+    show_why(reading, len(model.net.sizes) - 2)
+    show_teach(steps if centre else preprocess(image))
+
+
+model_block(the_lab)
+st.title("Draw a digit")
+choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model", horizontal=True,
+                  help="The session's model is the one you train on the Train page (read live while it learns), "
+                       "or one you uploaded or fine-tuned; the pretrained one ships with the app.")
+if choice == PRETRAINED and the_lab.model().net is not pretrained().net:
+    st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
+st.html(TOOLBAR_FIX, unsafe_allow_javascript=True)
+live = choice == SESSION and training()
+if live:
+    st.caption("Your run is training: the drawing is read again every second as the network learns.")
+if note := st.session_state.pop("draw_tuned", None):
+    st.success(note)
+st.fragment(reader, run_every=LIVE_SECONDS if live else None)()

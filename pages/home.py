@@ -1,0 +1,31 @@
+"""Home: what MNIST Playground is and where to start.  Not for anything that trains or computes."""
+
+import streamlit as st
+
+from ui.charts import digit_examples
+from ui.sidebar import model_block
+from ui.state import lab, shared_splits
+
+st.title("MNIST Playground")
+st.markdown(
+    "Watch a small neural network, written from scratch in NumPy, **learn to read handwritten digits** "
+    "while you change how it learns. Then look inside it, and draw digits for it to read.")
+sample = shared_splits("sample")
+st.image(list(digit_examples(sample.X_test, sample.y_test)), width=56)
+
+cards = [
+    ("pages/train.py", "Train", "📈", "Pick the layers, the optimiser and the learning rate, press Start training, "
+     "and watch the loss fall and the accuracy climb, live. Start here."),
+    ("pages/weights.py", "Weights", "🔬", "See what each neuron has learned to look for, and how the weights "
+     "change while a run trains."),
+    ("pages/draw.py", "Draw", "✍️", "Draw a digit with your mouse or finger and see what the network reads, "
+     "and which strokes made it say so."),
+]
+for column, (page, title, icon, text) in zip(st.columns(3), cards):
+    with column.container(border=True):
+        st.page_link(page, label=f"**{title}**", icon=icon)
+        st.write(text)
+
+st.caption("Works offline: a 5,000-digit sample of MNIST ships with the app, and a pretrained model is ready "
+           "on every page. The full MNIST (11 MB) is one click away on the Train page.")
+model_block(lab())

@@ -1,0 +1,207 @@
+"""The Weights page: what the session's network has learned, redrawn every 2 s while it trains.
+
+It shows the active model (``Lab.model``): the run training now, else an uploaded
+model, else the bundled pretrained one.  The numbers come from ``nn/inspect.py``, the
+figures from ``ui/weight_charts.py``; this script only places them.
+"""
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from nn import inspect
+from nn.settings import TrainConfig
+from ui import sidebar, state
+from ui import weight_charts as charts
+from ui.charts import thin
+from ui.draw_charts import probability_bars
+
+REFRESH_SECONDS = 2
+UNITS_PER_PAGE = 64
+MAX_MATRIX_CELLS = 30_000  # ~40 kB a redraw at one byte per cell
+FUNCTION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
+RELUS = ("relu", "leaky_relu")  # units that are silent below zero, so "firing" means A > 0
+
+lab = state.lab()
+sidebar.model_block(lab)
+live = lab.run is not None and lab.run.alive
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def initial_weights(training):
+    """Return the weights a model with these training settings (a ``TrainConfig.to_dict``) started from."""
+    return inspect.initial_weights(TrainConfig.from_dict(training))
+
+
+def clamp(key, hi):
+    """Keep widget ``key``'s value within 0..hi, as the architecture can change between runs."""
+    if st.session_state.get(key, 0) > hi:
+        st.session_state[key] = hi
+
+
+def start_weights(model, continued):
+    """Return the weights the model started from, or None when its settings do not tell."""
+    training = model.meta.get("training")
+    if not training or continued:
+        return None
+    start = initial_weights(training)
+    if any(start[f"W{i}"].shape != d.W.shape for i, d in enumerate(model.net.dense, 1)):
+        return None  # the file's settings describe another network
+    return start
+
+
+def neurons(net, X, y, start):
+    """Draw the first layer's unit images, a page at a time, and one unit up close."""
+    n = net.sizes[1]
+    st.header("What each first-layer neuron looks for")
+    st.caption("Each square is one hidden unit's 784 incoming weights, laid out as the 28×28 image it reacts to: "
+               "red pixels excite it when inked, blue ones hold it back.")
+    learned = st.toggle("Show only what it has learned (the weights minus their random start)", key="weights_learned",
+                        disabled=start is None, help="Pixels that are never inked keep their random start: "
+                        "taking it away leaves the strokes each unit has learned to look for.")
+    learned = learned and start is not None
+    W = net.dense[0].W - start["W1"] if learned else net.dense[0].W
+    scale = inspect.robust_scale(W)
+    grid_col, unit_col = st.columns([3, 2], gap="large")
+    with unit_col:
+        st.subheader("One neuron up close")
+        clamp("weights_unit", n - 1)
+        k = st.number_input(f"Unit (0 to {n - 1})", min_value=0, max_value=n - 1, key="weights_unit")
+        u = inspect.unit(net, k, X, y)
+        st.metric(f"Bias b1[{k}]", f"{u.bias:+.3f}")
+        title = f"Unit {k}: what its 784 weights learned" if learned else f"Unit {k}: its 784 weights"
+        st.plotly_chart(charts.unit_image(W[:, k].reshape(28, 28), scale, title), key="weights_unit_image")
+        st.plotly_chart(charts.digit_strip(X[u.top].reshape(-1, 28, 28), y[u.top], u.top_a), key="weights_top")
+        st.plotly_chart(charts.digit_means(u.by_digit), key="weights_by_digit")
+        st.caption(f"Searched the first {u.searched:,} test digits.")
+    with grid_col:
+        pages = math.ceil(n / UNITS_PER_PAGE)
+        page = 1
+        if pages > 1:
+            clamp("weights_page", pages)
+            page = st.slider("Page of units", 1, pages, key="weights_page",
+                             help=f"{n:,} units, {UNITS_PER_PAGE} per page, so the page stays quick.")
+        first = (page - 1) * UNITS_PER_PAGE
+        count = min(UNITS_PER_PAGE, n - first)
+        cols = inspect.grid_columns(count)
+        tiles = inspect.tile(W[:, first:first + count].T, cols)
+        st.plotly_chart(charts.unit_grid(tiles, scale, cols, first, count, k), key="weights_grid")
+        st.caption(f"Units {first}–{first + count - 1} of {n:,}; colours span ±{scale:.2f}.")
+
+
+def pick_random_digit(n):
+    """Set the digit picker to a random test digit."""
+    st.session_state["weights_digit"] = int(np.random.default_rng().integers(n))
+
+
+def forward(net, X, y):
+    """Draw one test digit going through the network, each equation beside the numbers it gives."""
+    st.header("The forward pass of one digit")
+    st.caption("The notebooks write one digit as a column X (784 × 1) and W1 as (units × 784); the engine stores "
+               "each W transposed, (784 × units), and computes x·W + b — the same numbers.")
+    pick, button = st.columns([3, 1], vertical_alignment="bottom")
+    clamp("weights_digit", len(X) - 1)
+    i = pick.number_input(f"Test digit (0 to {len(X) - 1:,})", min_value=0, max_value=len(X) - 1, key="weights_digit")
+    button.button("Random digit", key="weights_random_digit", on_click=pick_random_digit, args=(len(X),))
+    steps = inspect.forward_pass(net, X[i])
+    f = FUNCTION_NAMES[net.activation]
+    left, right = st.columns([1, 3], gap="large")
+    with left:
+        st.latex(r"X")
+        st.plotly_chart(charts.input_image(X[i]), key="weights_input")
+        st.caption(f"Its label: **{y[i]}**. 784 pixels, each ink/255.")
+    with right:
+        for j, (z, a) in enumerate(steps[:-1], 1):
+            prev = "X" if j == 1 else f"A_{j - 1}"
+            eq, fig = st.columns([1, 3], vertical_alignment="center")
+            eq.latex(rf"Z_{j} = W_{j}\,{prev} + b_{j}")
+            eq.latex(rf"A_{j} = \mathrm{{{f}}}(Z_{j})")
+            eq.caption(f"{int((a > 0).sum()):,} of {len(z):,} units fire (A > 0)." if net.activation in RELUS
+                       else f"{len(z):,} units, A from {a.min():.2f} to {a.max():.2f}.")
+            fig.plotly_chart(charts.layer_bars(z, a, j, f), key=f"weights_layer_bars_{j}")
+        L = len(steps)
+        z, p = steps[-1]
+        eq, fig = st.columns([1, 3], vertical_alignment="center")
+        eq.latex(rf"Z_{L} = W_{L}\,A_{L - 1} + b_{L}")
+        eq.latex(rf"A_{L} = \mathrm{{softmax}}(Z_{L})")
+        eq.caption(f"It reads **{int(p.argmax())}** ({p.max():.1%} sure); the label is {y[i]}.")
+        fig.plotly_chart(probability_bars(p, int(p.argmax())), key="weights_probs")
+
+
+def matrices(net):
+    """Draw one layer's weight matrix, in the seeds' (units × inputs) layout, and its biases."""
+    st.header("Every layer's weight matrix")
+    L = len(net.dense)
+    clamp("weights_layer", L - 1)
+    j = st.radio("Layer", range(L), horizontal=True, key="weights_layer",
+                 format_func=lambda i: f"W{i + 1} ({net.sizes[i + 1]} × {net.sizes[i]})")
+    d = net.dense[j]
+    Wt = d.W.T  # the seeds' layout: one row per unit
+    rows, cols = inspect.sample_matrix(Wt, MAX_MATRIX_CELLS)
+    st.plotly_chart(charts.weight_matrix(Wt, rows, cols, inspect.robust_scale(d.W), f"W{j + 1}"),
+                    key="weights_matrix")
+    shown = len(rows) * len(cols)
+    if shown < Wt.size:
+        st.caption(f"An evenly spaced sample of rows and columns: {shown:,} of {Wt.size:,} weights, "
+                   "to keep the page light.")
+    st.plotly_chart(charts.bias_bars(d.b, f"b{j + 1}"), key="weights_bias")
+
+
+def distributions(net, start, continued):
+    """Draw each layer's weight histogram now over the one at initialisation (when known)."""
+    st.header("Distributions: now over at initialisation")
+    layers = []
+    for i, d in enumerate(net.dense, 1):
+        edges, now, before = inspect.histograms(d.W, None if start is None else start[f"W{i}"])
+        layers.append((f"W{i}", edges, now, before))
+    st.plotly_chart(charts.distributions(layers), key="weights_hist")
+    if start is not None:
+        st.caption("The random start is a narrow bell; learning spreads it and gives it heavier tails.")
+    elif continued:
+        st.caption("This run started from an uploaded model's weights, so there is no random start to compare with.")
+    else:
+        st.caption("This model's file does not say how it started, so only its weights now are shown.")
+
+
+def health(run):
+    """Draw the run's gradient norms, update-to-weight ratios and dead ReLUs over its steps."""
+    st.header("Training health over time")
+    if run is None or not run.history:
+        st.caption("These charts fill in while this session trains a model on the Train page.")
+        return
+    h = inspect.health(thin(run.history))
+    for col, fig, key in zip(st.columns(3), charts.health_charts(h), ("grad", "ratio", "dead")):
+        if key == "dead" and not h["dead_relu"].shape[1]:
+            col.caption(f"No ReLU layers ({run.config.activation}), so no unit can die.")
+        else:
+            col.plotly_chart(fig, key=f"weights_health_{key}")
+
+
+@st.fragment(run_every=REFRESH_SECONDS if live else None)
+def view():
+    """Draw everything from the active model; while a run trains, this reruns on its own."""
+    if live and not lab.run.alive:
+        st.rerun()  # the run ended: redraw the whole page once, without the timer
+    model = lab.model()
+    splits = lab.splits()
+    X, y = splits.X_test, splits.y_test
+    run = lab.run
+    if run is not None:
+        t = run.trainer
+        st.info(f"**{model.architecture}** — {model.source}: step {t.step_count:,} of {t.total_steps:,}"
+                + (f", redrawn every {REFRESH_SECONDS} s." if live else "."), icon="🔴" if live else "🧠")
+    else:
+        st.info(f"**{model.architecture}** — {model.source}. Train one on the Train page to watch it learn here.",
+                icon="🧠")
+    continued = run is not None and run.continued
+    start = start_weights(model, continued)
+    neurons(model.net, X, y, start)
+    forward(model.net, X, y)
+    matrices(model.net)
+    distributions(model.net, start, continued)
+    health(run)
+
+
+st.title("🔬 Inside the network")
+view()

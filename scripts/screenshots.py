@@ -1,0 +1,166 @@
+"""Take the README's screenshots of the real app in headless Chromium: one function per page.
+
+    python scripts/screenshots.py                 # every page, into docs/<page>.png
+    python scripts/screenshots.py --pages train   # only some
+
+A page's function gets a fresh browser page already at the app's URL and saves its
+picture; add a page by adding a function to ``SHOTS``.  Not a test: it asserts nothing.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.strokes import replay, sample_strokes  # noqa: E402
+from tests.browser.harness import launch_browser, running_app, wait_for_app  # noqa: E402
+
+DOCS = ROOT / "docs"
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+# Plotly keeps the decoded arrays in _fullData (data holds what came over the wire, here base64 typed arrays).
+POINTS_JS = "key => document.querySelector(`.st-key-${key} .js-plotly-plot`)?._fullData?.[0]?.x?.length ?? 0"
+
+
+def chart_points(page, key="curves"):
+    """Return how many points the first trace of the Plotly chart with this key holds (0 if not drawn yet)."""
+    return page.evaluate(POINTS_JS, key)
+
+
+def wait_for_points(page, n, key="curves", timeout=120_000):
+    """Wait until the Plotly chart with this key holds at least n points."""
+    page.wait_for_function(f"([key, n]) => ({POINTS_JS})(key) >= n", arg=[key, n], timeout=timeout)
+
+
+def start_training(page, epochs=None, data=None):
+    """Open the Train page, optionally pick the dataset (by the start of its label) and the epochs, press Start."""
+    open_page(page, "train")
+    if data is not None:
+        page.locator(".st-key-set_data").get_by_text(data).click()
+        page.get_by_test_id("stSidebar").get_by_text(re.compile(data, re.IGNORECASE)).wait_for()  # loaded
+    if epochs is not None:
+        box = page.locator(".st-key-set_epochs input")
+        box.fill(str(epochs))
+        box.press("Enter")
+        wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+
+
+def open_page(page, path=""):
+    """Open the app's page at path ('' for home), through the home page.
+
+    Streamlit runs a sub-page's file on its own (legacy multipage, no st.navigation) when it
+    is the first URL a fresh server is asked for, so the home page is always loaded first.
+    """
+    for url in [page.app_url] + ([f"{page.app_url}/{path}"] if path else []):
+        page.goto(url)
+        wait_for_app(page)
+        page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
+
+
+def shot_home(page, out):
+    """Save the home page."""
+    open_page(page)
+    page.screenshot(path=out, full_page=True)
+
+
+def shot_train(page, out):
+    """Save the Train page in the middle of a run on the bundled sample, its chart part drawn."""
+    start_training(page, epochs=60)
+    wait_for_points(page, 12)
+    page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")  # typing scrolled it
+    page.wait_for_timeout(500)  # let the chart finish its redraw
+    page.screenshot(path=out, full_page=True)
+    page.get_by_role("button", name="Stop").click()
+
+
+def open_from_sidebar(page, title):
+    """Go to another page by its sidebar link, keeping the Streamlit session (a page load starts a new one)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    wait_for_app(page)
+
+
+# True when every chart of the page is drawn and none is faded as stale: a live page's redraw
+# mounts its charts anew, and the newest ones take a moment to draw.
+ALL_DRAWN_JS = """() => {
+  const plots = [...document.querySelectorAll('[class*="st-key-weights_"] .js-plotly-plot')];
+  const keys = new Set(plots.map(e => e.closest('[class*="st-key-"]').className));
+  return plots.length >= 13 && plots.length === keys.size && plots.every(e =>
+    e.querySelector('.cartesianlayer .trace, .cartesianlayer image')
+    && getComputedStyle(e.closest('[data-testid="stElementContainer"]') || e).opacity === '1');
+}"""
+
+
+def shot_weights(page, out):
+    """Save the whole Weights page of a run paused after a few epochs, showing what its units learned."""
+    # The page scrolls inside stMain, so a full-page shot needs a viewport as tall as the page;
+    # it is set first, as resizing makes every chart draw itself again.
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 4000})
+    start_training(page, epochs=200)
+    wait_for_points(page, 80)
+    # Paused, the live page still redraws every 2 s but its charts stay put: a tall shot of a page
+    # whose charts are being redrawn catches some of them blank.
+    page.get_by_role("button", name="Pause").click()
+    wait_for_app(page)
+    open_from_sidebar(page, "Weights")
+    page.wait_for_function(ALL_DRAWN_JS, polling=100)
+    page.get_by_text("Show only what it has learned").click()
+    wait_for_app(page)
+    page.get_by_text("what its 784 weights learned").wait_for()
+    page.wait_for_function(ALL_DRAWN_JS, polling=100)
+    page.wait_for_timeout(3000)  # one more redraw, which changes nothing
+    page.wait_for_function(ALL_DRAWN_JS, polling=100)
+    height = page.evaluate("() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+    page.screenshot(path=out, clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height})
+    open_from_sidebar(page, "Train")
+    page.get_by_role("button", name="Stop").click()
+
+
+def shot_draw(page, out):
+    """Save the Draw page reading a 7 drawn with the mouse."""
+    # Reconstructed by the Weights engineer after an edit of theirs removed the original: check it.
+    open_page(page)
+    open_from_sidebar(page, "Draw")
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    replay(page, sample_strokes(7))
+    page.get_by_test_id("stMetric").filter(has_text="Prediction").wait_for()
+    wait_for_app(page)
+    page.wait_for_timeout(500)  # let the charts finish drawing
+    page.screenshot(path=out, full_page=True)
+
+
+SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw}
+
+
+def main(argv=None):
+    """Take the screenshots of the pages asked for."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", default=",".join(SHOTS), help=f"comma-separated, from {', '.join(SHOTS)}")
+    parser.add_argument("--out", type=Path, default=DOCS, help="folder for the pictures (default: docs/)")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.pages.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SHOTS]
+    if unknown:
+        parser.error(f"no screenshot for {', '.join(unknown)}; choose from {', '.join(SHOTS)}")
+    from playwright.sync_api import sync_playwright
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with running_app() as url, sync_playwright() as p:
+        browser = launch_browser(p)
+        for name in names:
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.app_url = url
+            SHOTS[name](page, args.out / f"{name}.png")
+            print(f"saved {args.out / f'{name}.png'}")
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The Draw page in a real browser: a digit drawn with the mouse is read, Clear empties it, and it can be kept."""
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from benchmarks.strokes import replay, sample_strokes
+
+pytestmark = pytest.mark.browser
+
+
+def open_draw(page):
+    """Open the Draw page the way people do: the home page, then its sidebar link."""
+    page.goto(page.app_url)
+    page.wait_for_app()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Draw").click()
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    page.wait_for_app()
+
+
+def prediction(page):
+    """Return the Prediction metric's locator."""
+    return page.get_by_test_id("stMetric").filter(has_text="Prediction")
+
+
+def test_a_drawn_digit_is_read_as_it_is_drawn_and_clear_empties_the_canvas(page):
+    open_draw(page)
+    replay(page, sample_strokes(7))
+    expect(prediction(page).get_by_test_id("stMetricValue")).to_have_text("7")
+    expect(page.get_by_text("What the network sees")).to_be_visible()
+    page.get_by_role("button", name="Clear").click()
+    expect(prediction(page)).to_have_count(0)
+    expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()
+
+
+def test_a_stroke_begun_at_once_in_the_top_right_corner_is_drawn(page):
+    # Where the canvas's toolbar hides until hovered: a finger landing there must still draw.
+    open_draw(page)
+    replay(page, [np.array([[262.0, 6.0], [200.0, 100.0], [150.0, 200.0]])])
+    expect(page.get_by_text("read after stroke 1")).to_be_visible()
+
+
+def test_a_drawing_joins_my_digits_with_its_right_label(page):
+    open_draw(page)
+    replay(page, sample_strokes(7))
+    prediction(page).wait_for()
+    page.wait_for_app()
+    label = page.get_by_role("combobox", name="Right label")
+    label.click()
+    label.fill("7")
+    page.get_by_role("option", name="7", exact=True).click()
+    add = page.get_by_role("button", name="Add to my digits")
+    expect(add).to_be_enabled()
+    add.click()
+    expect(page.get_by_text("Your digits: 1")).to_be_visible()
+    expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()  # cleared for the next one
+    expect(page.get_by_role("button", name="Download my digits (.npz)")).to_be_visible()
+    expect(page.get_by_role("button", name="Fine-tune on my digits")).to_be_enabled()

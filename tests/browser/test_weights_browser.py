@@ -1,0 +1,50 @@
+"""In a real browser, the Weights page follows a run that trains on the Train page, redrawing itself."""
+
+import pytest
+
+from scripts.screenshots import open_from_sidebar, start_training, wait_for_points
+
+pytestmark = pytest.mark.browser
+
+# What the page shows now: the step in its banner, a fingerprint of the first-layer grid's values and
+# how many points the gradient-norm chart has.  A redraw briefly holds old and new charts side by
+# side, so every copy is read and the newest numbers win.
+STATE_JS = """() => {
+  const steps = [...document.querySelectorAll('[data-testid="stAlert"]')]
+    .map(e => /step ([\\d,]+) of/.exec(e.innerText)).filter(m => m).map(m => +m[1].replace(/,/g, ''));
+  const plots = key => [...document.querySelectorAll(`.st-key-${key} .js-plotly-plot`)].filter(e => e.data);
+  // Plotly keeps arrays sent as base64 in that form ({dtype, bdata, _inputArray}).
+  const values = a => a?._inputArray ?? a;
+  const fingerprint = z => {
+    const s = z.bdata ?? JSON.stringify(z, (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v);
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    return h;
+  };
+  return {
+    step: Math.max(-1, ...steps),
+    grids: plots('weights_grid').filter(e => e.data[0]?.z).map(e => fingerprint(e.data[0].z)),
+    points: Math.max(0, ...plots('weights_health_grad').map(e => values(e.data[0]?.x)?.length ?? 0)),
+  };
+}"""
+
+
+def test_weights_page_redraws_while_a_run_trains(page):
+    start_training(page, epochs=500)
+    wait_for_points(page, 2)  # the run is under way
+    open_from_sidebar(page, "Weights")
+    page.get_by_text("redrawn every 2 s").wait_for()
+    page.wait_for_function(f"() => {{ const s = ({STATE_JS})(); return s.step > 0 && s.grids.length && s.points; }}",
+                           timeout=60_000)
+    before = page.evaluate(STATE_JS)
+
+    # No reload, no click: within a few redraws the numbers, the grid and the chart have all moved on.
+    page.wait_for_function(
+        f"""before => {{
+          const s = ({STATE_JS})();
+          return s.step > before.step && s.points > before.points && s.grids.some(g => !before.grids.includes(g));
+        }}""", arg=before, timeout=60_000)  # generous: a busy machine draws slowly
+    assert "Inside the network" in page.inner_text("h1")
+
+    open_from_sidebar(page, "Train")
+    page.get_by_role("button", name="Stop").click()

@@ -1,0 +1,234 @@
+"""The home and Train pages through Streamlit's AppTest: navigation, a short run, its buttons, uploads, errors.
+
+Each run trains on a tiny slice of the bundled sample so the whole file takes seconds.  The last
+test checks the numbers behind the Results section (``nn/metrics.py``).
+"""
+
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nn.data import DataError
+from nn.metrics import scorecard
+from nn.modelio import build_metadata, model_bytes
+from nn.network import Network
+from nn.settings import TrainConfig
+from ui import charts, state
+
+TINY = {"set_train_size": 300, "set_epochs": 2}
+LONG = {"set_train_size": 300, "set_epochs": 5000}  # a run that lasts until it is stopped
+
+
+@pytest.fixture(autouse=True)
+def empty_cache_and_checked_figures(tmp_path, monkeypatch):
+    """Point the MNIST cache at an empty folder, and check every figure the pages draw against Plotly's schema."""
+    monkeypatch.setenv("MNIST_PLAYGROUND_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(charts, "VALIDATE", True)
+
+
+@pytest.fixture
+def train_page():
+    """Return an AppTest on the Train page; stop its session's runs afterwards."""
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    yield at
+    for run in at.session_state["lab"].runs:
+        run.stop()
+        run.join(10)
+
+
+def start(at, values, button="start"):
+    """Set number inputs by key, press the button that starts a run, and return the session's run."""
+    for k, v in values.items():
+        at.number_input(key=k).set_value(v)
+    at.button(key=button).click().run()
+    return at.session_state["lab"].run
+
+
+def settle(at, timeout=60):
+    """Wait until the session's run has ended, or holds after its asked-for steps, then redraw the page."""
+    lab = at.session_state["lab"]
+    target = at.session_state["step_until"][1] if "step_until" in at.session_state else 0
+
+    def busy():
+        run = lab.run
+        reported = run.history[-1]["step"] if run.history else 0
+        return run.alive and (run.status != "paused" or reported < target)
+
+    deadline = time.monotonic() + timeout
+    while busy() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    at.run()
+    assert not at.exception
+    return lab.run
+
+
+def metrics(at):
+    """Return the page's metrics as {label: value}."""
+    return {m.label: m.value for m in at.metric}
+
+
+def errors(at):
+    """Return the texts of the page's error boxes."""
+    return [e.value for e in at.error]
+
+
+def test_home_says_what_this_is_and_links_every_page():
+    at = AppTest.from_file("../app.py", default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "MNIST Playground"
+    assert [link.proto.page for link in at.get("page_link")] == ["train", "weights", "draw"]
+    assert at.get("image"), "a strip of sample digits"
+    assert "Model" in [h.value for h in at.sidebar.subheader]  # the active-model block is on every page
+
+
+def test_train_page_opens_with_its_settings_and_buttons(train_page):
+    at = train_page
+    assert at.title[0].value == "Train"
+    assert [b.label for b in at.button] == ["Start training", "Pause", "Resume", "Step", "Stop", "Reset"]
+    labels = {w.label for kind in ("number_input", "selectbox", "select_slider", "checkbox") for w in at.get(kind)}
+    assert {"Activation", "Initialisation", "Optimiser", "Learning rate", "Batch size", "Epochs", "Dropout",
+            "L2 penalty", "Seed", "Training digits", "Augment"} <= labels
+    assert all(w.help for w in at.selectbox), "every setting says what it does to learning"
+
+
+def test_a_short_run_shows_metrics_a_chart_and_its_results(train_page):
+    at = train_page
+    start(at, TINY)
+    run = settle(at)
+    assert run.status == "done"
+    assert len(run.trainer.y) == 300
+    shown = metrics(at)
+    assert shown["Epoch"] == "2.0 / 2"
+    assert float(shown["Train loss"]) > 0
+    assert shown["Validation accuracy"].endswith("%")
+    assert shown["Test accuracy"] == f"{run.test_acc:.2%}"
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3  # curves, confusion matrix, runs compared
+    assert at.get("image"), "the misread test digits are shown"
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 1  # the table of runs
+
+
+def test_stop_ends_the_run_and_keeps_its_weights(train_page):
+    at = train_page
+    run = start(at, LONG)
+    assert at.button(key="stop").disabled is False
+    at.button(key="stop").click().run()
+    settle(at)
+    assert run.status == "stopped"
+    assert 0 < run.trainer.step_count < run.trainer.total_steps
+    assert "Test accuracy" in metrics(at)
+    assert at.button(key="start").disabled is False
+
+
+def test_reset_forgets_the_run_but_keeps_it_in_the_table(train_page):
+    at = train_page
+    run = start(at, LONG)
+    at.button(key="reset").click().run()
+    lab = at.session_state["lab"]
+    assert lab.run is None and lab.runs == [run]
+    run.join(10)
+    assert not run.alive
+    assert lab.model().source == state.pretrained().source  # the other pages fall back to the pretrained model
+    at.run()
+    assert "Test accuracy" not in metrics(at)
+    assert len(at.dataframe[0].value) == 1
+
+
+def test_step_takes_one_batch_then_one_epoch(train_page):
+    at = train_page
+    start(at, TINY, button="step")
+    run = settle(at)
+    assert run.status == "paused" and run.trainer.step_count == 1
+    at.button_group(key="step_size").set_value("1 epoch").run()
+    at.button(key="step").click().run()
+    settle(at)
+    assert run.trainer.step_count == 1 + run.trainer.steps_per_epoch
+    assert at.button(key="resume").disabled is False
+
+
+def test_learning_rate_changes_a_running_run(train_page):
+    at = train_page
+    run = start(at, LONG)
+    at.select_slider(key="set_lr").set_value(0.01).run()
+    assert run.trainer.lr == 0.01
+    deadline = time.monotonic() + 30
+    while not any(m["lr"] == pytest.approx(0.01) for m in run.history) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert any(m["lr"] == pytest.approx(0.01) for m in run.history), "the chart's lr line shows the change"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflows that make the loss NaN
+def test_a_loss_that_blows_up_stops_the_run_and_says_why(train_page):
+    at = train_page
+    at.selectbox(key="set_optimizer").set_value("gd")
+    at.select_slider(key="set_lr").set_value(10.0)
+    start(at, {"set_train_size": 300, "set_epochs": 50, "set_l2": 100.0})
+    run = settle(at)
+    assert run.status == "diverged"
+    assert any("learning rate may be too high" in e for e in errors(at))
+    assert all(w.dtype.kind == "f" for w in run.net.copy_weights().values())
+    assert "Test accuracy" in metrics(at)
+
+
+def test_a_bad_model_file_says_why_and_keeps_the_model(train_page):
+    at = train_page
+    before = at.session_state["lab"].model().source
+    at.file_uploader(key="model_upload").upload("model.npz", b"this is not a model", "application/octet-stream").run()
+    assert any("not a model file" in e for e in errors(at))
+    lab = at.session_state["lab"]
+    assert lab.uploaded is None and lab.model().source == before
+
+
+def test_an_uploaded_model_becomes_active_and_can_be_trained_on(train_page):
+    at = train_page
+    net = Network((16,), seed=3)
+    data = model_bytes(net, build_metadata(TrainConfig(hidden=(16,)), {"test_accuracy": 0.5}, "test"))
+    at.file_uploader(key="model_upload").upload("mine.npz", data, "application/octet-stream").run()
+    assert not errors(at)
+    lab = at.session_state["lab"]
+    assert lab.model().source == "uploaded mine.npz"
+    at.checkbox(key="continue_uploaded").check()
+    start(at, TINY)
+    run = settle(at)
+    assert run.net.sizes == [784, 16, 10] and run.config.hidden == (16,)
+    assert (lab.uploaded.net.dense[0].W == net.dense[0].W).all(), "the upload itself is not trained in place"
+
+
+def test_a_bad_dataset_file_says_why_and_keeps_the_sample(train_page):
+    at = train_page
+    at.radio(key="set_data").set_value("upload").run()
+    at.file_uploader(key="data_upload").upload("digits.csv", b"a,b\n1,2\n", "text/csv").run()
+    assert any("no column 'label'" in e for e in errors(at))
+    lab = at.session_state["lab"]
+    assert lab.data_source == "sample" and lab.data_name.startswith("bundled sample")
+
+
+def test_a_failed_download_says_why_and_keeps_the_sample(train_page, monkeypatch):
+    def no_network(progress=None, **kw):
+        progress(1000, 11_490_434)
+        raise DataError("Could not reach storage.googleapis.com (no network?). The bundled sample still works.")
+
+    monkeypatch.setattr("ui.train_controls.download_mnist", no_network)
+    at = train_page
+    at.radio(key="set_data").set_value("mnist").run()
+    assert at.session_state["lab"].data_source == "sample"
+    at.button(key="download_mnist").click().run()
+    assert any("no network" in e for e in errors(at))
+    assert at.radio(key="set_data").value == "sample"
+    assert at.session_state["lab"].data_source == "sample"
+
+
+def test_scorecard_counts_mistakes_and_puts_the_surest_first():
+    y = np.array([0, 1, 2, 2, 3])
+    proba = np.full((5, 10), 0.01)
+    proba[[0, 1, 2, 3, 4], [0, 7, 2, 5, 8]] = [0.9, 0.6, 0.9, 0.95, 0.7]  # three misread: 1->7, 2->5, 3->8
+    card = scorecard(proba, y, limit=2)
+    assert card.confusion.sum() == 5 and card.confusion[2, 2] == 1 and card.confusion[1, 7] == 1
+    assert card.misread == 3
+    assert card.wrong.tolist() == [3, 4] and card.said.tolist() == [5, 8]
+    assert card.confidence.tolist() == pytest.approx([0.95, 0.7])

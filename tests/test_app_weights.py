@@ -1,0 +1,191 @@
+"""The Weights page draws any model the session has (pretrained, a run's, deep or wide) and its pickers work."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nn.modelio import build_metadata, save_model
+from nn.network import Network
+from nn.settings import TrainConfig
+from nn.train import Trainer
+from ui import state
+from ui.runs import Run
+
+TINY = dict(epochs=1, train_size=300, batch_size=50)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pretrained_model(tmp_path_factory):
+    """Use the bundled pretrained model; until it exists, a small one trained here."""
+    if state.PRETRAINED_PATH.exists():
+        yield
+        return
+    config = TrainConfig(hidden=(32,), **TINY)
+    trainer = Trainer(state.shared_splits("sample"), config)
+    for _ in trainer.run():
+        pass
+    path = tmp_path_factory.mktemp("model") / "pretrained.npz"
+    save_model(path, trainer.net, build_metadata(config, {"test_accuracy": trainer.test()[1]}, "bundled sample"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(state, "PRETRAINED_PATH", path)
+        state.pretrained.clear()
+        yield
+    state.pretrained.clear()
+
+
+def open_weights(lab=None):
+    """Return an AppTest on the Weights page, for a session holding ``lab`` (a fresh Lab by default)."""
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    if lab is not None:
+        at.session_state["lab"] = lab
+    at.switch_page("pages/weights.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def finished_run(**settings):
+    """Return a Run of TINY settings (and these) that has trained to its end."""
+    run = Run(state.shared_splits("sample"), TrainConfig(**{**TINY, **settings}), data_name="bundled sample")
+    run.start()
+    run.join(60)
+    assert run.status == "done", run.error
+    return run
+
+
+def lab_with(run=None, uploaded=None):
+    """Return a Lab whose active model is this run or this uploaded model."""
+    lab = state.Lab()
+    lab.run, lab.uploaded = run, uploaded
+    lab.runs = [run] if run else []
+    return lab
+
+
+def figure(at, key):
+    """Return the Plotly figure drawn under widget key ``key`` as a dict."""
+    for el in at.get("plotly_chart"):
+        if el.proto.id.endswith(f"-{key}"):
+            return json.loads(el.proto.spec)
+    raise AssertionError(f"no chart {key!r}; charts: {[el.proto.id for el in at.get('plotly_chart')]}")
+
+
+def charts(at):
+    """Return the keys of the charts on the page."""
+    return {el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")}
+
+
+def captions(at):
+    """Return every caption's text, joined."""
+    return "\n".join(c.value for c in at.caption)
+
+
+def trace_names(fig):
+    """Return the names of a figure's traces."""
+    return [t.get("name") for t in fig["data"]]
+
+
+def test_pretrained_model_is_shown_before_any_training():
+    at = open_weights()
+    n = state.pretrained().net.sizes[1]
+    assert "pretrained" in at.info[0].value
+    assert {"weights_grid", "weights_unit_image", "weights_top", "weights_input", "weights_probs", "weights_matrix",
+            "weights_bias", "weights_hist"} <= charts(at)
+    assert f"Units 0–{min(n, 64) - 1} of {n:,}" in captions(at)
+    assert "fill in while this session trains" in captions(at)
+    assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # the file records its settings
+    assert [m.label for m in at.metric] == ["Bias b1[0]"]
+
+
+def test_a_short_runs_model_with_its_training_health():
+    run = finished_run(hidden=(24,))
+    at = open_weights(lab_with(run))
+    assert f"run {run.id[:6]}" in at.info[0].value and "step" in at.info[0].value
+    assert {"weights_health_grad", "weights_health_ratio", "weights_health_dead"} <= charts(at)
+    grad = figure(at, "weights_health_grad")
+    assert trace_names(grad) == ["W1", "W2"]
+    assert "Units 0–23 of 24" in captions(at)
+    assert "at initialisation" in trace_names(figure(at, "weights_hist"))
+
+
+def test_a_two_hidden_layer_model_shows_every_layer():
+    run = finished_run(hidden=(20, 12), activation="tanh")
+    at = open_weights(lab_with(run))
+    assert {"weights_layer_bars_1", "weights_layer_bars_2"} <= charts(at)
+    latex = [x.value.strip("$\n") for x in at.latex]
+    assert r"Z_1 = W_1\,X + b_1" in latex and r"A_2 = \mathrm{tanh}(Z_2)" in latex
+    assert r"Z_3 = W_3\,A_2 + b_3" in latex and r"A_3 = \mathrm{softmax}(Z_3)" in latex
+    assert "weights_health_dead" not in charts(at) and "no unit can die" in captions(at)  # tanh never dies
+    layers = at.radio(key="weights_layer")
+    assert len(layers.options) == 3
+    layers.set_value(1).run()
+    assert "W2: one row per unit" in figure(at, "weights_matrix")["layout"]["title"]["text"]
+    assert len(figure(at, "weights_bias")["data"][0]["x"]["bdata"]) > 0
+    assert "xaxis3" in figure(at, "weights_hist")["layout"]  # one histogram per layer
+
+
+def test_picking_a_neuron_and_a_digit():
+    at = open_weights()
+    at.number_input(key="weights_unit").set_value(5).run()
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Bias b1[5]"]
+    assert figure(at, "weights_unit_image")["layout"]["title"]["text"].startswith("Unit 5")
+    box = figure(at, "weights_grid")["layout"]["shapes"][0]  # the picked unit is framed in the grid
+    assert (box["x0"], box["y0"]) == (5 % 8 * 29 - 0.5, -0.5)
+
+    y_test = state.shared_splits("sample").y_test
+    at.number_input(key="weights_digit").set_value(42).run()
+    assert f"Its label: **{y_test[42]}**" in captions(at)
+    p = figure(at, "weights_probs")["data"][0]["y"]
+    assert p  # the output probabilities of that digit
+    at.button(key="weights_random_digit").click().run()
+    assert not at.exception
+    assert 0 <= at.number_input(key="weights_digit").value < len(y_test)
+
+
+def test_what_a_unit_learned_is_its_weights_minus_their_start():
+    at = open_weights()
+    before = figure(at, "weights_unit_image")["data"][0]["z"]
+    at.toggle(key="weights_learned").set_value(True).run()
+    assert not at.exception
+    learned = figure(at, "weights_unit_image")
+    assert "learned" in learned["layout"]["title"]["text"]
+    assert learned["data"][0]["z"] != before
+
+
+def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model():
+    wide = state.Model(Network((300,), seed=1), "uploaded wide.npz", {})
+    lab = lab_with(uploaded=wide)
+    at = open_weights(lab)
+    assert "file does not say how it started" in captions(at)
+    assert at.toggle(key="weights_learned").disabled  # no known start to take away
+    tiles = figure(at, "weights_grid")["data"][0]["z"]
+    assert tiles["dtype"] == "u1"  # one byte per cell
+    at.slider(key="weights_page").set_value(5).run()
+    assert "Units 256–299 of 300" in captions(at)
+    at.number_input(key="weights_unit").set_value(299).run()
+    lab.uploaded = state.Model(Network((10,), seed=2), "uploaded small.npz", {})
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="weights_unit").value == 9
+    assert not at.slider  # ten units fit on one page
+    assert "Units 0–9 of 10" in captions(at)
+
+
+def test_a_live_run_is_redrawn_on_a_timer():
+    run = Run(state.shared_splits("sample"), TrainConfig(hidden=(16,), **TINY), data_name="bundled sample")
+    run.start(paused=True)  # alive, and holding still so the test is quick and steady
+    try:
+        at = open_weights(lab_with(run))
+        assert "redrawn every 2 s" in at.info[0].value
+        run.step(3)
+        for _ in range(100):
+            if run.trainer.step_count == 3:
+                break
+            run.join(0.05)
+        at.run()
+        assert "step 3 of" in at.info[0].value
+        assert {"weights_grid", "weights_health_grad"} <= charts(at)
+    finally:
+        run.stop()
+        run.join(30)

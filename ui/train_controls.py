@@ -1,0 +1,148 @@
+"""The Train page's input widgets: the settings generated from ``nn.settings.SETTINGS``, the data, file uploads.
+
+Each field of ``TrainConfig`` becomes one widget with the field's label, help text and
+bounds or choices, keyed ``set_<name>``; nothing here lists the settings again, so a new
+setting appears on the page by itself.  Not for the buttons that drive a run (the page).
+"""
+
+import math
+
+import streamlit as st
+
+from nn.data import DataError, download_mnist, mnist_path
+from nn.settings import SETTINGS, TrainConfig
+from ui.state import shared_splits, uploaded_splits
+
+DATA_CHOICES = {"sample": "Bundled sample (4,000 digits, works offline)",
+                "mnist": "Full MNIST (60,000 digits, 11 MB download)",
+                "upload": "Your own file"}
+
+CHOICE_NAMES = {"gd": "gradient descent"}  # how a choice reads on the page when its code name is cryptic
+
+
+def key(name):
+    """Return the widget key of a setting."""
+    return f"set_{name}"
+
+
+def settings_widgets(on_change=None):
+    """Draw one widget per training setting; return (TrainConfig or None, error message or None).
+
+    on_change maps a setting's name to a callback run when its widget changes (the live learning rate).
+    """
+    on_change = on_change or {}
+    values = {f.name: _widget(f, on_change.get(f.name)) for f in SETTINGS}
+    try:
+        return TrainConfig(**values), None
+    except ValueError as err:
+        return None, str(err)
+
+
+def _widget(f, on_change):
+    """Draw the widget that fits field f's default and metadata; return its value."""
+    m, default = f.metadata, f.default
+    kw = {"help": m["help"], "key": key(f.name), "on_change": on_change, "persist_state": "session"}
+    if isinstance(default, tuple):
+        return _layers(f, kw)
+    if m["choices"] is not None:
+        return st.selectbox(m["label"], m["choices"], index=m["choices"].index(default),
+                            format_func=lambda c: CHOICE_NAMES.get(c, c), **kw)
+    if isinstance(default, bool):
+        return st.checkbox(m["label"], value=default, **kw)
+    if isinstance(default, float) and m["lo"] and m["hi"] / m["lo"] >= 1000:
+        return st.select_slider(m["label"], log_steps(m["lo"], m["hi"], default), value=default,
+                                format_func=lambda v: f"{v:g}", **kw)
+    if isinstance(default, float):
+        step = 0.05 if m["hi"] <= 1 else 0.5
+        return st.number_input(m["label"], m["lo"], m["hi"], default, step, format="%g", **kw)
+    return st.number_input(m["label"], m["lo"], m["hi"], default, 1, **kw)
+
+
+def _layers(f, kw):
+    """Draw a count and one width per hidden layer; return the widths as a tuple."""
+    m, default = f.metadata, f.default
+    count = st.number_input(f"{m['label']} (how many)", 1, m["max_count"], len(default), 1,
+                            help=f"1 to {m['max_count']} hidden layers: more layers can learn more abstract shapes "
+                                 "but are harder to train.", key=kw["key"] + "_count", persist_state="session")
+    cols = st.columns(count)
+    return tuple(cols[i].number_input(f"Layer {i + 1} width", m["lo"], m["hi"], default[min(i, len(default) - 1)],
+                                      16, help=m["help"], key=f"{kw['key']}_{i}", persist_state="session")
+                 for i in range(count))
+
+
+def log_steps(lo, hi, default):
+    """Return the 1-2-5 series between lo and hi (0.001, 0.002, 0.005, 0.01, ...), with default included."""
+    steps = {float(f"{m}e{e}") for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+             for m in (1, 2, 5)}
+    return sorted(v for v in steps | {default} if lo <= v <= hi)
+
+
+def data_widgets(lab):
+    """Draw the dataset choice with its download button or uploader; point lab at the chosen data once it is there."""
+    if st.session_state.pop("data_reset", False):  # a failed download falls back to the sample
+        st.session_state["set_data"] = "sample"
+    choice = st.radio("Dataset", list(DATA_CHOICES), format_func=DATA_CHOICES.get, key="set_data",
+                      persist_state="session",
+                      help="Which digits to learn from: more digits learn better but each epoch takes longer.")
+    if error := st.session_state.pop("data_error", None):
+        st.error(error)
+    if choice == "mnist" and not mnist_path().is_file():
+        st.caption("The full MNIST is not on this server yet; training uses the bundled sample until it is.")
+        if st.button("Download full MNIST (11 MB)", key="download_mnist"):
+            _download()
+    if choice == "upload":
+        uploader("Your digits file", "data_upload", ["npz", "csv", "zip", "gz"], DataError,
+                 lambda data, name: setattr(lab, "uploaded_data", uploaded_splits(data, name)),
+                 help="Keras' mnist.npz, Kaggle's train.csv, or a .zip of the four MNIST IDX files.")
+        if lab.uploaded_data is None:
+            st.caption("Until a file is read, training uses the bundled sample.")
+    ready = {"sample": True, "mnist": mnist_path().is_file(), "upload": lab.uploaded_data is not None}
+    _use(lab, choice if ready[choice] else "sample")
+
+
+def _use(lab, source):
+    """Point lab at source's digits; if they cannot be read, say why and stay on the sample."""
+    try:
+        splits = lab.uploaded_data if source == "upload" else shared_splits(source)
+    except DataError as err:
+        st.error(str(err))
+        source, splits = "sample", shared_splits("sample")
+    lab.data_source, lab.data_name = source, splits.name
+
+
+def _download():
+    """Download the full MNIST with a progress bar, then rerun; on failure keep the sample and say why."""
+    bar = st.progress(0.0, text="Connecting…")
+    shown = [-1]
+
+    def progress(done, total):
+        percent = min(int(100 * done / total), 100) if total else 0
+        if percent != shown[0]:  # one update per percent, not one per 64 kB chunk
+            shown[0] = percent
+            of = f" of {total / 1e6:.1f}" if total else ""
+            bar.progress(percent / 100, text=f"Downloading the full MNIST: {done / 1e6:.1f}{of} MB")
+
+    try:
+        download_mnist(progress=progress)
+    except DataError as err:
+        st.session_state["data_error"], st.session_state["data_reset"] = str(err), True
+    st.rerun()
+
+
+def uploader(label, key, types, errors, load, help):
+    """Draw a file uploader; call load(bytes, file name) once per new file; show its error while that file stays.
+
+    errors is the exception class whose message is shown; nothing else changes when load raises it.
+    """
+    f = st.file_uploader(label, type=types, key=key, help=help)
+    if f is None:
+        return
+    seen = st.session_state.setdefault("uploads", {})
+    if seen.get(key, (None,))[0] != f.file_id:
+        try:
+            load(f.getvalue(), f.name)
+            seen[key] = (f.file_id, None)
+        except errors as err:
+            seen[key] = (f.file_id, str(err))
+    if seen[key][1]:
+        st.error(seen[key][1])

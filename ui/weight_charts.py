@@ -1,0 +1,185 @@
+"""Plotly figures for the Weights page, cheap to build and small to send: a live page redraws them every 2 s.
+
+Figures are plain dicts validated once by ``go.Figure`` (piecemeal ``update_*`` calls
+cost several times more, and the training thread waits while Python builds them).
+The big heatmaps (a page of unit images, a weight matrix) travel as one byte per
+cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
+cells between tiles.  Red is positive and blue negative, as on the Draw page.  No
+Streamlit calls and no maths beyond laying numbers out: ``nn/inspect.py`` computes them.
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import get_colorscale
+
+from nn.inspect import SIDE
+
+GAP = "#c8ccd0"  # the empty cells between tiles
+GREY = "#9aa5b1"
+RED = "#c0392b"
+BLUE = "#1f77b4"
+LAYER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+DIVERGING = [[1 - p, c] for p, c in reversed(get_colorscale("RdBu"))]  # blue at -1 .. red at +1
+# Code 0 is the gap colour; codes 1..255 spread the diverging scale, so code 128 is a weight of zero.
+CODED = [[0.0, GAP]] + [[(1 + 254 * p) / 255, c] for p, c in DIVERGING]
+IMAGE_AXES = {"xaxis": {"visible": False, "constrain": "domain"},
+              "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x"}}
+
+
+def encode(a, scale):
+    """Return a as uint8 colour codes: 1..255 for -scale..+scale (128 is zero), 0 where a is NaN."""
+    codes = np.zeros(a.shape, dtype=np.uint8)
+    ok = np.isfinite(a)
+    codes[ok] = np.round(np.clip(a[ok] / scale, -1, 1) * 127 + 128).astype(np.uint8)
+    return codes
+
+
+def _coded_heatmap(a, scale, **kw):
+    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in weights."""
+    ticks = np.array([-1, -0.5, 0, 0.5, 1])
+    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:+.2f}" for t in ticks], "thickness": 12,
+                "title": {"text": "weight", "side": "right"}}
+    return {"type": "heatmap", "z": encode(a, scale), "zmin": 0, "zmax": 255, "zauto": False, "colorscale": CODED,
+            "colorbar": colorbar, **kw}
+
+
+def _figure(data, height, title=None, **layout):
+    """Return a figure with this page's margins; uirevision keeps the user's zoom across live redraws."""
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
+              "uirevision": "weights", **layout}
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 14}}
+    return go.Figure({"data": data, "layout": layout})
+
+
+def unit_grid(tiles, scale, cols, first, count, selected=None):
+    """Return one heatmap of a page of unit images (from ``nn.inspect.tile``), each numbered in its corner."""
+    step = SIDE + 1
+    r, c = np.divmod(np.arange(count), cols)
+    labels = {"type": "scatter", "mode": "text", "x": c * step + 0.5, "y": r * step + 1.5,
+              "text": [str(first + i) for i in range(count)], "textposition": "middle right",
+              "textfont": {"size": 9, "color": "#222"}, "hoverinfo": "skip", "showlegend": False}
+    shapes = []
+    if selected is not None and first <= selected < first + count:
+        r, c = divmod(selected - first, cols)
+        shapes.append({"type": "rect", "x0": c * step - 0.5, "x1": c * step + SIDE - 0.5, "y0": r * step - 0.5,
+                       "y1": r * step + SIDE - 0.5, "line": {"color": "#111", "width": 3}})
+    rows = tiles.shape[0] // step + 1
+    return _figure([_coded_heatmap(tiles, scale, hoverinfo="skip"), labels], 60 + 50 * rows, shapes=shapes,
+                   **IMAGE_AXES)
+
+
+def unit_image(weights, scale, title):
+    """Return a heatmap of one unit's weights (28, 28), on the same colour range as the grid."""
+    trace = {"type": "heatmap", "z": weights, "zmid": 0, "zmin": -scale, "zmax": scale, "colorscale": DIVERGING,
+             "colorbar": {"thickness": 12},
+             "hovertemplate": "pixel row %{y}, column %{x}: weight %{z:.3f}<extra></extra>"}
+    return _figure([trace], 280, title, **IMAGE_AXES)
+
+
+def digit_strip(images, labels, activations):
+    """Return the digits images (k, 28, 28) in [0, 1] side by side, each captioned with its label and activation."""
+    k = len(images)
+    step = SIDE + 4
+    sheet = np.zeros((SIDE, k * step - 4), dtype=np.uint8)  # one byte a pixel, as the digits are stored
+    for i, img in enumerate(images):
+        sheet[:, i * step:i * step + SIDE] = np.round(img * 255)
+    trace = {"type": "heatmap", "z": sheet, "zmin": 0, "zmax": 255, "colorscale": "Greys", "showscale": False,
+             "hoverinfo": "skip"}
+    xaxis = {"constrain": "domain", "showgrid": False, "zeroline": False,
+             "tickvals": [i * step + SIDE / 2 for i in range(k)],
+             "ticktext": [f"<b>{int(y)}</b><br>a={a:.2f}" for y, a in zip(labels, activations)]}
+    return _figure([trace], 150, "Test digits that excite it most", xaxis=xaxis, yaxis=IMAGE_AXES["yaxis"])
+
+
+def digit_means(by_digit):
+    """Return a bar chart of a unit's mean activation for each digit class (10,)."""
+    trace = {"type": "bar", "x": np.arange(10), "y": np.nan_to_num(by_digit).astype(np.float32),
+             "marker": {"color": BLUE}, "hovertemplate": "digit %{x}: mean activation %{y:.3f}<extra></extra>"}
+    return _figure([trace], 200, "Mean activation by digit", xaxis={"tickmode": "linear", "title": {"text": "digit"}})
+
+
+def input_image(x):
+    """Return the input digit x (784,) in [0, 1] as a heatmap of its pixels."""
+    trace = {"type": "heatmap", "z": np.asarray(x, dtype=np.float32).reshape(SIDE, SIDE), "zmin": 0, "zmax": 1,
+             "colorscale": "Greys", "showscale": False,
+             "hovertemplate": "pixel row %{y}, column %{x}: %{z:.2f}<extra></extra>"}
+    return _figure([trace], 220, **IMAGE_AXES)
+
+
+def layer_bars(z, a, layer, activation):
+    """Return one hidden layer's z (grey) with a = activation(z) (blue) over it, one bar per unit."""
+    units = np.arange(len(z), dtype=np.int32)
+    data = [
+        {"type": "bar", "x": units, "y": z.astype(np.float32), "name": f"Z{layer}", "marker": {"color": GREY},
+         "opacity": 0.6, "hovertemplate": f"unit %{{x}}: Z{layer} = %{{y:.3f}}<extra></extra>"},
+        {"type": "bar", "x": units, "y": a.astype(np.float32), "name": f"A{layer} = {activation}(Z{layer})",
+         "marker": {"color": BLUE}, "hovertemplate": f"unit %{{x}}: A{layer} = %{{y:.3f}}<extra></extra>"},
+    ]
+    return _figure(data, 220, barmode="overlay", bargap=0.1, legend={"orientation": "h", "y": 1.12, "x": 0},
+                   xaxis={"title": {"text": "unit"}})
+
+
+def weight_matrix(Wt, rows, cols, scale, name):
+    """Return a heatmap of weight matrix ``name`` in the seeds' layout, Wt (units, inputs), sampled at rows, cols."""
+    trace = _coded_heatmap(Wt[np.ix_(rows, cols)], scale, x=cols, y=rows,
+                           hovertemplate="unit %{y} ← input %{x}<extra></extra>")
+    return _figure([trace], int(np.clip(90 + 2 * len(rows), 240, 560)),
+                   f"{name}: one row per unit, one column per input",
+                   xaxis={"title": {"text": "input (column)"}},
+                   yaxis={"title": {"text": "unit (row)"}, "autorange": "reversed"})
+
+
+def bias_bars(b, name):
+    """Return a bar chart of a layer's biases b (units,), red above zero and blue below."""
+    b = b.astype(np.float32)
+    limit = float(np.abs(b).max()) or 1.0
+    trace = {"type": "bar", "x": np.arange(len(b), dtype=np.int32), "y": b,
+             "marker": {"color": b, "colorscale": DIVERGING, "cmin": -limit, "cmax": limit},
+             "hovertemplate": f"unit %{{x}}: {name} = %{{y:.3f}}<extra></extra>"}
+    return _figure([trace], 200, f"Biases {name}", xaxis={"title": {"text": "unit"}})
+
+
+def distributions(layers):
+    """Return one histogram per layer, side by side: [(name, edges, counts now, counts at init or None)]."""
+    data, axes = [], {}
+    width = 1 / len(layers)
+    for i, (name, edges, now, before) in enumerate(layers, 1):
+        n = "" if i == 1 else i  # Plotly names the first axes x and y, then x2, y2, ...
+        x, y = f"x{n}", f"y{n}"
+        centres = ((edges[:-1] + edges[1:]) / 2).astype(np.float32)
+        if before is not None:
+            data.append({"type": "scatter", "x": centres, "y": before, "name": "at initialisation", "xaxis": x,
+                         "yaxis": y, "line": {"color": GREY, "shape": "hvh", "width": 1}, "fill": "tozeroy",
+                         "legendgroup": "init", "showlegend": i == 1})
+        data.append({"type": "scatter", "x": centres, "y": now, "name": "now", "xaxis": x, "yaxis": y,
+                     "line": {"color": RED, "shape": "hvh"}, "legendgroup": "now", "showlegend": i == 1})
+        axes[f"xaxis{n}"] = {"domain": [(i - 1) * width + 0.02, i * width - 0.02], "anchor": y,
+                             "title": {"text": f"weights of {name}"}}
+        axes[f"yaxis{n}"] = {"anchor": x, "showticklabels": False}
+    return _figure(data, 280, legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right",
+                                      "yanchor": "bottom"}, **axes)
+
+
+def health_charts(h):
+    """Return (gradient norms, update/weight ratios, dead ReLUs) figures from ``nn.inspect.health``."""
+    step = h["step"]
+    grad = _lines(step, h["grad_norm"], "W", "Gradient norm ‖dW‖ per layer", log=True)
+    ratio = _lines(step, h["update_ratio"], "W", "Update / weight ratio per step", log=True,
+                   shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1e-3, "y1": 1e-3,
+                            "line": {"color": GREY, "dash": "dot"}}],
+                   annotations=[{"text": "1e-3: a healthy pace", "xref": "paper", "x": 1, "y": -3,
+                                 "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                                 "font": {"color": GREY, "size": 11}}])
+    dead = _lines(step, h["dead_relu"] * 100, "layer ", "Dead ReLUs (silent for a whole batch), %",
+                  yaxis={"range": [0, 100]})
+    return grad, ratio, dead
+
+
+def _lines(step, table, prefix, title, log=False, **layout):
+    """Return one line per column of table (n, layers) against step, named prefix1, prefix2, ..."""
+    data = [{"type": "scatter", "mode": "lines", "x": step, "y": table[:, j], "name": f"{prefix}{j + 1}",
+             "line": {"color": LAYER_COLOURS[j % len(LAYER_COLOURS)]}} for j in range(table.shape[1])]
+    layout.setdefault("yaxis", {"type": "log", "exponentformat": "power"} if log else {})
+    return _figure(data, 260, title, xaxis={"title": {"text": "step"}},
+                   legend={"orientation": "h", "y": -0.35, "x": 0}, **layout)
