@@ -30,7 +30,7 @@ def start_run(config, paused=False):
         net, _ = load_model(model_bytes(L.uploaded.net, L.uploaded.meta))  # a copy: the upload itself stays as it was
         config = replace(config, hidden=tuple(net.sizes[1:-1]), activation=net.activation, init=net.init,
                          dropout=net.dropout)
-    run = Run(L.splits(), config, net, data_name=L.data_name)
+    run = Run(L.splits(), config, net, data_name=L.data_name, data_source=L.data_source, browser=L.browser)
     L.runs.append(run)
     L.run = run
     run.start(paused)

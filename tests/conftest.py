@@ -7,6 +7,10 @@ This must happen before NumPy is first imported.
 """
 
 import os
+import tempfile
 
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
+
+# Runs that tests start are checkpointed: keep them out of the user's own run folder.
+os.environ.setdefault("MNIST_PLAYGROUND_RUNS", tempfile.mkdtemp(prefix="playground-test-runs-"))

@@ -10,6 +10,7 @@ calls Streamlit.  Not for charts (``ui/charts.py``).
 import threading
 import time
 import uuid
+import weakref
 
 from nn.checkpoint import restore_trainer
 from nn.modelio import build_metadata
@@ -19,6 +20,7 @@ from ui import store
 from ui.scheduler import ScheduledControl, Scheduler
 
 SCHEDULER = Scheduler()
+LIVE = weakref.WeakValueDictionary()  # run id -> Run, for every run object in this server process
 REPORT_SECONDS = 0.25  # the charts' refresh: fast enough to look live, rare enough to cost little
 SAVE_SECONDS = 5.0  # how often a live run is checkpointed: at most this much training is lost in a crash
 
@@ -34,6 +36,7 @@ class Run:
         self.continued = net is not None  # started from given weights, not the config's random ones
         self.trainer = trainer or Trainer(splits, config, net, report_seconds=report_seconds)
         self.control = ScheduledControl(scheduler)
+        LIVE[self.id] = self
         self.test_loss = self.test_acc = None
         self.error = ""
         self.created = time.time()
@@ -85,7 +88,12 @@ class Run:
 
     @classmethod
     def restore(cls, run_id, splits_of):
-        """Return the saved run run_id, ready to go on (``splits_of(source)`` gives its data), or None."""
+        """Return run run_id: the live one if this server still has it (a reload), else from its checkpoint, or None.
+
+        ``splits_of(source)`` gives the data of a restored run.
+        """
+        if run_id in LIVE:
+            return LIVE[run_id]
         saved = store.load(run_id)
         if saved is None:
             return None
@@ -95,7 +103,9 @@ class Run:
         run = cls(splits, TrainConfig.from_dict(state["config"]), data_name=extra["data_name"],
                   data_source=extra["data_source"], browser=extra["browser"],
                   trainer=restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS))
+        del LIVE[run.id]
         run.id, run.created = run_id, extra["created"]
+        LIVE[run.id] = run
         run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
         return run
 

@@ -6,13 +6,16 @@ The datasets and the bundled model are loaded once per server process
 """
 
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
-from nn.data import load_dataset, make_splits, read_dataset
+from nn.data import DataError, load_dataset, make_splits, read_dataset
 from nn.modelio import load_model
+from ui import store
+from ui.runs import Run
 
 # $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
 PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
@@ -67,6 +70,7 @@ class Lab:
         self.data_source = "sample"  # 'sample', 'mnist' or 'upload'
         self.data_name = "bundled sample"
         self.uploaded_data = None  # Splits of an uploaded dataset file
+        self.browser = None  # this browser's id, kept in the URL: it finds its saved runs
 
     def model(self):
         """Return the session's model: the current run's, else an uploaded one, else the pretrained one."""
@@ -80,5 +84,35 @@ class Lab:
 
 
 def lab():
-    """Return this browser session's Lab, creating it on first use."""
-    return st.session_state.setdefault("lab", Lab())
+    """Return this browser session's Lab, creating it on first use, and keep its ids in the page URL."""
+    if "lab" not in st.session_state:
+        st.session_state["lab"] = _new_lab()
+    here = st.session_state["lab"]
+    wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {})}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+    return here
+
+
+def _new_lab():
+    """Return a Lab for a new session: a reload or a shared URL brings back its browser id and its run."""
+    new = Lab()
+    browser = st.query_params.get("b", "")
+    new.browser = browser if store.ID.match(browser) else uuid.uuid4().hex[:16]
+    run_id = st.query_params.get("run", "")
+    run = Run.restore(run_id, _splits_of) if store.ID.match(run_id) else None
+    if run is not None:
+        new.run, new.runs = run, [run]
+        if run.data_source in ("sample", "mnist"):
+            new.data_source, new.data_name = run.data_source, run.data_name
+        if run.unfinished:
+            run.start()  # it was cut off mid-training: carry on from its last checkpoint
+    return new
+
+
+def _splits_of(source):
+    """Return the splits a restored run trains on; an uploaded dataset is gone, so the sample stands in."""
+    try:
+        return shared_splits(source if source in ("sample", "mnist") else "sample")
+    except DataError:
+        return shared_splits("sample")
