@@ -1,0 +1,98 @@
+"""A reload, a dropped connection or a closed tab loses no run: the URL brings it back.
+
+A reload starts a new Streamlit session.  With the browser and run ids in the URL, the new
+session reattaches to the run if the server still has it, and otherwise restores it from its
+checkpoint, carrying on if it was cut off mid-training.
+"""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nn.data import load_dataset, make_splits
+from nn.settings import TrainConfig
+from ui import runs
+from ui.runs import Run
+from ui.scheduler import Scheduler
+
+BROWSER = "0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return make_splits(load_dataset("sample"), seed=0)
+
+
+@pytest.fixture(autouse=True)
+def run_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(tmp_path))
+    return tmp_path
+
+
+def open_train_page(**params):
+    """Return an AppTest of the Train page opened with the given URL query parameters."""
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def test_new_session_gets_ids_in_the_url():
+    at = open_train_page()
+    lab = at.session_state["lab"]
+    assert len(lab.browser) == 16
+    assert at.query_params["b"] == lab.browser
+
+
+def test_reload_brings_back_a_finished_run(splits):
+    run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=300), data_name="bundled sample",
+              browser=BROWSER, scheduler=Scheduler(1))
+    run.start()
+    run.join(60)
+    del runs.LIVE[run.id]  # as after a server restart: only the checkpoint is left
+    at = open_train_page(b=BROWSER, run=run.id)
+    back = at.session_state["lab"].run
+    assert back is not run and back.id == run.id and back.status == "done"
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert at.query_params["run"] == run.id
+
+
+def test_reload_reattaches_to_the_live_run(splits):
+    run = Run(splits, TrainConfig(hidden=(16,), epochs=5000, train_size=300), browser=BROWSER,
+              scheduler=Scheduler(1))
+    run.start()
+    try:
+        at = open_train_page(b=BROWSER, run=run.id)
+        assert at.session_state["lab"].run is run  # the very same run, still learning: nothing lost
+    finally:
+        run.stop()
+        run.join(10)
+
+
+def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
+    run = Run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), browser=BROWSER, scheduler=Scheduler(1))
+    run.start(paused=True)
+    run.step(4)
+    while run.trainer.step_count < 4:
+        run.join(0.05)
+    run.save()  # its last checkpoint, written mid-training; then the server "restarts"
+    runs.LIVE.pop(run.id)
+    try:
+        at = open_train_page(b=BROWSER, run=run.id)
+        back = at.session_state["lab"].run
+        assert back is not run
+        back.join(60)
+        assert back.history[:len(run.history)] == run.history  # carried on from step 4, not from scratch
+        assert back.trainer.step_count == back.trainer.total_steps and back.status == "done"
+    finally:
+        run.stop()
+        run.join(10)
+
+
+def test_unknown_or_malformed_run_ids_open_an_empty_page():
+    for bad in ("ffffffffffff", "../../etc/passwd"):
+        at = open_train_page(b=BROWSER, run=bad)
+        assert at.session_state["lab"].run is None
+        assert "run" not in at.query_params
