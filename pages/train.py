@@ -12,6 +12,7 @@ import streamlit as st
 
 from nn.metrics import scorecard
 from nn.modelio import ModelFileError, load_model, model_bytes
+from ui import store
 from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pictures
 from ui.runs import Run
 from ui.sidebar import model_block
@@ -182,6 +183,29 @@ def past_runs():
     st.plotly_chart(compare_figure(curves), key="compare", config=CHART)
 
 
+def saved_runs():
+    """List this browser's saved runs (they survive reloads and closed tabs); open or delete one."""
+    saved = store.runs_of(L.browser)
+    if not saved:
+        return
+    st.subheader("Saved runs of this browser")
+    st.caption("Every run is saved as it trains, so a reload or a closed tab loses nothing. "
+               "Keep this page's address to find them again.")
+    rows = {run_id: f"{run_id[:6]} · {s['status']} · {s['extra']['data_name']} · "
+                    f"{'-'.join(map(str, [784, *s['config']['hidden'], 10]))} · epoch {s['history'][-1]['epoch']:.1f}"
+            if s["history"] else f"{run_id[:6]} · {s['status']}" for run_id, s in saved}
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    chosen = row.selectbox("Saved run", list(rows), format_func=rows.get, key="saved_run")
+    if row.button("Open", key="open_saved", disabled=L.run is not None and L.run.alive,
+                  help="Make it the session's run (an unfinished one carries on training)."):
+        L.open_run(chosen)
+        st.rerun()
+    if row.button("Delete", key="delete_saved", disabled=L.run is not None and L.run.id == chosen,
+                  help="Remove the saved run from the server for good."):
+        store.delete(chosen)
+        st.rerun()
+
+
 def model_files():
     """Offer the active model as an .npz download, and take an uploaded model to use or continue from."""
     model = L.model()
@@ -223,4 +247,5 @@ with main:
         results(L.run)
 if L.runs:
     past_runs()
+saved_runs()
 model_block(L)  # last: the data choice and an upload above may have changed the active model

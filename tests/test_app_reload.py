@@ -96,3 +96,27 @@ def test_unknown_or_malformed_run_ids_open_an_empty_page():
         at = open_train_page(b=BROWSER, run=bad)
         assert at.session_state["lab"].run is None
         assert "run" not in at.query_params
+
+
+def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits, run_folder):
+    mine = []
+    for _ in range(2):
+        run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), data_name="bundled sample",
+                  browser=BROWSER, scheduler=Scheduler(1))
+        run.start()
+        run.join(60)
+        mine.append(run.id)
+    other = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), browser="fedcba9876543210",
+                scheduler=Scheduler(1))
+    other.start()
+    other.join(60)
+    at = open_train_page(b=BROWSER)
+    listed = [o.split(" ")[0] for o in at.selectbox(key="saved_run").options]
+    assert sorted(listed) == sorted(i[:6] for i in mine)  # not the other browser's run
+    at.selectbox(key="saved_run").set_value(mine[0])
+    at.button(key="open_saved").click().run()
+    assert at.session_state["lab"].run.id == mine[0]
+    at.selectbox(key="saved_run").set_value(mine[1]).run()
+    at.button(key="delete_saved").click().run()
+    assert not (run_folder / f"{mine[1]}.npz").exists()
+    assert (run_folder / f"{mine[0]}.npz").exists() and (run_folder / f"{other.id}.npz").exists()

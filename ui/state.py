@@ -78,6 +78,20 @@ class Lab:
             return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})", self.run.metadata())
         return self.uploaded or pretrained()
 
+    def open_run(self, run_id):
+        """Make saved or live run run_id the session's run, carrying on if it was cut off; return it or None."""
+        run = Run.restore(run_id, _splits_of)
+        if run is None:
+            return None
+        self.run = run
+        if run not in self.runs:
+            self.runs.append(run)
+        if run.data_source in ("sample", "mnist"):
+            self.data_source, self.data_name = run.data_source, run.data_name
+        if run.unfinished:
+            run.start()  # it was cut off mid-training: carry on from its last checkpoint
+        return run
+
     def splits(self):
         """Return the splits of the dataset this session chose."""
         return self.uploaded_data if self.data_source == "upload" else shared_splits(self.data_source)
@@ -100,13 +114,8 @@ def _new_lab():
     browser = st.query_params.get("b", "")
     new.browser = browser if store.ID.match(browser) else uuid.uuid4().hex[:16]
     run_id = st.query_params.get("run", "")
-    run = Run.restore(run_id, _splits_of) if store.ID.match(run_id) else None
-    if run is not None:
-        new.run, new.runs = run, [run]
-        if run.data_source in ("sample", "mnist"):
-            new.data_source, new.data_name = run.data_source, run.data_name
-        if run.unfinished:
-            run.start()  # it was cut off mid-training: carry on from its last checkpoint
+    if store.ID.match(run_id):
+        new.open_run(run_id)
     return new
 
 
