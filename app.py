@@ -3,7 +3,15 @@
 This file only routes; each page lives in ``pages/``.  Run with ``streamlit run app.py``.
 """
 
-import streamlit as st
+import os
+
+# One BLAS thread per run: the scheduler (ui/scheduler.py) already gives each training run a core of
+# its own, and two runs each asking BLAS for every core make a small machine many times slower.
+# This must happen before NumPy is first imported, which this script is the first to do.
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
 

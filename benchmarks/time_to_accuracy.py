@@ -47,9 +47,9 @@ class Goal:
 
 GOALS = {
     # One hidden layer is cheapest per epoch, a cosine glide from a high rate converges in few
-    # epochs, and batches of 256 halve the optimiser's steps.  Tried on 784-256-10: 97.8% after
-    # 4 epochs and 98.0% after 5 at batch 128; at batch 256, 97.9% after 5 and 98.1% after 6.
-    "fast": Goal(0.980, 10, "--hidden 256 --epochs 6 --batch-size 256 --lr 0.003 --schedule cosine"),
+    # epochs, and batches of 256 halve the optimiser's steps.  Tried on 784-256-10 for 6 epochs
+    # at batch 256: 97.8% at lr 0.002, 98.1% at 0.003 and 0.004 (98.0% for 5 epochs at batch 128).
+    "fast": Goal(0.980, 10, "--hidden 256 --epochs 6 --batch-size 256 --lr 0.004 --schedule cosine"),
     # About 50 s of one idle core.  Tried at that cost: 784-800-10, dropout 0.2, 20 epochs:
     # 98.4%; 784-512-512-10, 15 epochs: 98.5% at lr 0.001 (dropout 0.1 or 0.2), 98.6% at 0.002.
     "best": Goal(0.985, 60, "--hidden 512 --hidden 512 --epochs 15 --batch-size 128 --lr 0.002 "
