@@ -41,12 +41,27 @@ def test_training_goes_on_while_the_user_is_on_another_page(page):
     wait_for_points(page, 2)
     first = step_shown(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Draw").click()
-    page.wait_for_url("**/draw")
+    page.wait_for_url("**/draw*")
     page.wait_for_timeout(2000)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
-    page.wait_for_url("**/train")
+    page.wait_for_url("**/train*")
     wait_for_points(page, 2)
     assert step_shown(page) > first
     page.get_by_test_id("stSidebar").get_by_text(re.compile(r"run \w+ \(running\)")).wait_for()  # the live model
+    page.get_by_role("button", name="Stop").click()
+    metric(page, "Test accuracy").wait_for()
+
+
+def test_a_reload_brings_the_run_back_still_learning(page):
+    start_training(page, epochs=500)
+    wait_for_points(page, 2)
+    page.wait_for_url(re.compile(r"[?&]run=[0-9a-f]+"))  # the run's id is in the address
+    first = step_shown(page)
+    address = page.url
+    page.reload()  # a new Streamlit session: the old one, and all it held, is gone
+    page.wait_for_app()
+    assert page.url == address
+    wait_for_points(page, 2)
+    assert step_shown(page) > first  # the same run, and it kept learning
     page.get_by_role("button", name="Stop").click()
     metric(page, "Test accuracy").wait_for()
