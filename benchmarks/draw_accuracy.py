@@ -193,6 +193,16 @@ class DrawPage:
         return int(d["digit"]), d["seen"] - d["up"], png
 
 
+def canvas(png):
+    """Return the canvas PNG as the page gets it: an RGBA array (280, 280, 4)."""
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def reread(net, pngs, centre):
+    """Return the digits the server reads from these canvas PNGs, in-process, (n,)."""
+    return np.array([read(net, preprocess(canvas(png), centre=centre).x).digit for png in pngs])
+
+
 def server_ms(net, pngs, repeats=5):
     """Return the per-canvas median ms of decoding, preprocessing and reading, as the page does on each stroke."""
     out = []
@@ -200,7 +210,7 @@ def server_ms(net, pngs, repeats=5):
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
-            steps = preprocess(np.asarray(Image.open(io.BytesIO(png))))
+            steps = preprocess(canvas(png))
             read(net, steps.x)
             times.append((time.perf_counter() - t) * 1000)
         out.append(statistics.median(times))
@@ -224,7 +234,7 @@ def main():
     net, _ = load_model(args.model)
     jobs, x_test, y_test = plan(args.n, args.seed)
     passes = {"on": [True], "off": [False], "both": [True, False]}[args.centre]
-    shown = {}  # centre -> [(condition, correct, latency ms)]
+    shown = {}  # centre -> [(digit on screen or None, latency ms or None)], in the order of jobs
     pngs = []
     env = {"MNIST_PLAYGROUND_PRETRAINED": str(args.model.resolve())}
     with running_app(env=env) as url, sync_playwright() as p:
@@ -233,15 +243,15 @@ def main():
         for centre in passes:
             page.centring(centre)
             rows = shown[centre] = []
-            for name, i, strokes in jobs:
+            for name, _, strokes in jobs:
                 page.set_brush(CONDITIONS[name][1])
                 page.clear()
                 digit, ms, png = page.draw(strokes)
-                rows.append((name, digit == y_test[i], ms))
+                rows.append((digit, ms))
                 if centre == passes[0]:
                     pngs.append(png)
-            print(f"centring {'on' if centre else 'off'}: {np.mean([r[1] for r in rows]):.1%} of {len(rows)}",
-                  file=sys.stderr, flush=True)
+            right = np.mean([d == y_test[i] for (d, _), (_, i, _) in zip(rows, jobs)])
+            print(f"centring {'on' if centre else 'off'}: {right:.1%} of {len(rows)}", file=sys.stderr, flush=True)
         browser.close()
     report(args, net, jobs, x_test, y_test, shown, pngs)
 
@@ -249,21 +259,27 @@ def main():
 def report(args, net, jobs, x_test, y_test, shown, pngs):
     """Print the accuracy table, the latency on screen and the server's time."""
     names = list(CONDITIONS)
-    idx = np.array([i for _, i, _ in jobs])
+    y = y_test[[i for _, i, _ in jobs]]
     conds = np.array([name for name, _, _ in jobs])
-    original = net.predict(normalize(x_test[idx])) == y_test[idx]
+    right = {"own": net.predict(normalize(x_test[[i for _, i, _ in jobs]])) == y}
+    for centre, rows in shown.items():
+        right[centre] = np.array([d == t for (d, _), t in zip(rows, y)])
+    for centre in (True, False):  # the first pass's canvases, read in-process both ways
+        right["in", centre] = reread(net, pngs, centre) == y
     print(f"Model: {args.model} ({'-'.join(map(str, net.sizes))}, {net.activation}); {len(jobs)} MNIST test digits, "
           f"seed {args.seed}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    print("| condition | digits | size px | brush | centring on | centring off | MNIST's own image |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| condition | digits | size px | brush | on screen, centring on | on screen, centring off "
+          "| same canvases in-process, on / off | MNIST's own image |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in [*names, "all"]:
         pick = conds == name if name != "all" else np.ones(len(jobs), bool)
         (low, high), brush, _ = CONDITIONS.get(name, ((0, 0), 0, ""))
-        on, off = (_share(shown.get(c), pick) for c in (True, False))
+        keys = (True, False, ("in", True), ("in", False), "own")
+        on, off, in_on, in_off, own = (_share(right.get(k), pick) for k in keys)
         size = f"{low}–{high}" if name != "all" else ""
-        print(f"| {name} | {pick.sum()} | {size} | {brush or ''} | {on} | {off} | {original[pick].mean():.1%} |")
-    latency = [ms for rows in shown.values() for _, _, ms in rows if ms is not None]
-    unread = sum(ms is None for rows in shown.values() for _, _, ms in rows)
+        print(f"| {name} | {pick.sum()} | {size} | {brush or ''} | {on} | {off} | {in_on} / {in_off} | {own} |")
+    latency = [ms for rows in shown.values() for _, ms in rows if ms is not None]
+    unread = sum(ms is None for rows in shown.values() for _, ms in rows)
     print(f"Mouse-up to prediction painted: median {statistics.median(latency):.0f} ms, "
           f"p90 {percentile(latency, 90):.0f} ms over {len(latency)} drawings (includes the canvas's 200 ms wait); "
           f"not read within {WAIT_MS / 1000:.0f} s: {unread}")
@@ -272,12 +288,9 @@ def report(args, net, jobs, x_test, y_test, shown, pngs):
           f"p90 {percentile(server, 90):.1f} ms over {len(server)} canvases")
 
 
-def _share(rows, pick):
-    """Return 'xx.x%' of correct readings among the picked jobs, or '–' when that pass did not run."""
-    if rows is None:
-        return "–"
-    correct = np.array([ok for _, ok, _ in rows])
-    return f"{correct[pick].mean():.1%}"
+def _share(correct, pick):
+    """Return 'xx.x%' of the picked entries of correct, or '–' when there are none (that pass did not run)."""
+    return "–" if correct is None else f"{correct[pick].mean():.1%}"
 
 
 if __name__ == "__main__":

@@ -124,11 +124,14 @@ def replay(page, strokes, pen_lift=0.25):
     """Draw strokes (canvas px) on the Draw page's canvas with the mouse: per stroke down, moves, up.
 
     page is a Playwright page showing the Draw page; pen_lift is the pause between strokes, in seconds.
-    Right after Clear the old canvas lingers until the page's rerun ends: wait for the one new canvas.
+    Right after Clear the old canvas lingers until the page's rerun ends: wait for the one new canvas,
+    and let Playwright check that it stands still and takes the pointer before the pen goes down.
     """
     canvas = page.locator("canvas.upper-canvas")
     while canvas.count() != 1:
         time.sleep(0.02)
+    x, y = strokes[0][0]
+    canvas.hover(position={"x": float(x), "y": float(y)})
     box = canvas.bounding_box()
     origin = np.array([box["x"], box["y"]])
     for k, stroke in enumerate(strokes):

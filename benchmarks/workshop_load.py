@@ -15,29 +15,28 @@ opening the home page (a new session) and going to Weights from the sidebar, tim
 drawn, and a thread times ``/_stcore/health`` and the page's HTML.
 
 In a workshop the N browsers run on the people's own laptops; here they share the
-server's cores, so the crowd's Chromium runs at a low priority (``--crowd-nice``) and
-takes only what the server leaves.  The server's peak memory is its VmHWM; CPU seconds
+server's cores, so once everyone has pressed Start the crowd's Chromium runs at a low
+priority (``--crowd-nice``) and takes only what the server leaves.  The server's peak memory is its VmHWM; CPU seconds
 are read from /proc for the server, for this script with its browsers, and for the
 whole machine (a shared machine's other work shows there).  Every wait has a timeout.
 Not a test: it asserts nothing, it prints a table.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.screenshots import open_from_sidebar  # noqa: E402
-from tests.browser.harness import CHROMIUM_ARGS, chromium_path, launch_browser, running_app, wait_for_app  # noqa: E402
+from tests.browser.harness import launch_browser, running_app, wait_for_app  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 650}  # small pages: the browsers share the server's two cores
 DEFAULT_EPOCHS = 10  # the Train page's default, so the epochs box is left alone
@@ -147,14 +146,21 @@ class ServerProbe(threading.Thread):
                     self.failures += 1
 
 
-@contextmanager
-def niced(executable, niceness):
-    """Yield a launcher that starts executable at the given niceness (its children inherit it)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "chromium"
-        path.write_text(f'#!/bin/sh\nexec nice -n {niceness} "{executable}" "$@"\n')
-        path.chmod(0o755)
-        yield str(path)
+def launch_crowd(playwright):
+    """Launch the crowd's Chromium; return it and the pid of its main process."""
+    before = set(processes())
+    browser = launch_browser(playwright)
+    procs = processes()
+    new = descendants(os.getpid(), procs) - before
+    return browser, next(pid for pid in new if procs[pid][0] not in new)  # the one its driver started
+
+
+def renice(root, niceness):
+    """Set the niceness of every thread of root's process tree; processes it starts later inherit it."""
+    for pid in descendants(root, processes()):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):  # it ended meanwhile
+                os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
 
 
 def open_train_pages(browser, url, n, epochs):
@@ -205,8 +211,12 @@ def watched(pages):
     return [page.evaluate("() => window.__bench") for page in pages]
 
 
-def load(crowd, idle, n, epochs, slots, blas, timeout, server_env):
-    """Run the scenario on a fresh server with these scheduler settings; crowd and idle are browsers; return figures."""
+def load(crowd, idle, n, epochs, slots, blas, timeout, server_env, crowd_nice):
+    """Run the scenario on a fresh server with these scheduler settings and return its figures.
+
+    crowd is (browser, pid) for the N sessions, reniced to crowd_nice once all have pressed Start; idle a browser.
+    """
+    crowd, crowd_pid = crowd
     env = {"PLAYGROUND_SLOTS": str(slots), "OPENBLAS_NUM_THREADS": str(blas), "OMP_NUM_THREADS": str(blas),
            **server_env}
     with running_app(env=env) as url:
@@ -220,6 +230,7 @@ def load(crowd, idle, n, epochs, slots, blas, timeout, server_env):
             page.get_by_role("button", name="Start training").click()
             page.evaluate(WATCH_JS, epochs)
         clicked = time.time() - t0
+        renice(crowd_pid, crowd_nice)
         home, weights = [], []
         deadline = time.monotonic() + timeout
         notes = watched(pages)
@@ -234,6 +245,7 @@ def load(crowd, idle, n, epochs, slots, blas, timeout, server_env):
         peak = status_kb(url.pid, "VmHWM")
         for page in pages:
             page.context.close()
+        renice(crowd_pid, 0)
     server_seconds = cpu1["server"] - cpu0["server"]
     cpu = {k: (cpu1[k] - cpu0[k]) / (wall * os.cpu_count()) for k in cpu0}
     cpu["other"] = cpu["machine"] - cpu["server"] - cpu["browsers"]
@@ -316,8 +328,9 @@ def main(argv=None):
                              "(default 1,2; BLAS threads default to cores / slots)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds each setting may train (default 300)")
     parser.add_argument("--crowd-nice", type=int, default=19,
-                        help="niceness of the N sessions' Chromium (default 19: in a workshop their browsers run on "
-                             "the people's own laptops, so here they get only what the server leaves; 0: equal)")
+                        help="niceness of the N sessions' Chromium once all pressed Start (default 19: in a workshop "
+                             "their browsers run on the people's own laptops, so here they get what the server "
+                             "leaves; 0: equal)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false")
     args = parser.parse_args(argv)
@@ -325,16 +338,17 @@ def main(argv=None):
     from playwright.sync_api import sync_playwright
 
     results = []
-    with sync_playwright() as p, niced(chromium_path(), args.crowd_nice) as crowd_path:
-        crowd = p.chromium.launch(executable_path=crowd_path, headless=True, args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        crowd = launch_crowd(p)
         idle = launch_browser(p)
         for setting in args.slots.split(","):
             slots, _, blas = setting.partition(":")
             slots = int(slots)
             blas = int(blas or max(os.cpu_count() // slots, 1))
             print(f"PLAYGROUND_SLOTS={slots}, OPENBLAS_NUM_THREADS={blas}: {args.n} sessions…", flush=True)
-            results.append(load(crowd, idle, args.n, args.epochs, slots, blas, args.timeout, server_env))
-        crowd.close()
+            results.append(load(crowd, idle, args.n, args.epochs, slots, blas, args.timeout, server_env,
+                                args.crowd_nice))
+        crowd[0].close()
         idle.close()
     table(results, args.n, args.epochs, server_env)
 

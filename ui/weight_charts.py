@@ -1,7 +1,9 @@
 """Plotly figures for the Weights page, cheap to build and small to send: a live page redraws them every 2 s.
 
 Figures are plain dicts validated once by ``go.Figure`` (piecemeal ``update_*`` calls
-cost several times more, and the training thread waits while Python builds them).
+cost several times more, and the training thread waits while Python builds them), with
+an empty template: Plotly's default one is 3.7 kB a figure and most of the time it takes
+to build and send one, and the browser styles the charts with the app's theme anyway.
 The big heatmaps (a page of unit images, a weight matrix) travel as one byte per
 cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
 cells between tiles.  Red is positive and blue negative, as on the Draw page.  No
@@ -44,9 +46,9 @@ def _coded_heatmap(a, scale, **kw):
 
 
 def _figure(data, height, title=None, **layout):
-    """Return a figure with this page's margins; uirevision keeps the user's zoom across live redraws."""
-    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
-              "uirevision": "weights", **layout}
+    """Return a figure with this page's margins and no template."""
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10}, "template": {},
+              **layout}
     if title:
         layout["title"] = {"text": title, "font": {"size": 14}}
     return go.Figure({"data": data, "layout": layout})

@@ -36,7 +36,14 @@ def test_a_drawn_digit_is_read_as_it_is_drawn_and_clear_empties_the_canvas(page)
 def test_a_stroke_begun_at_once_in_the_top_right_corner_is_drawn(page):
     # Where the canvas's toolbar hides until hovered: a finger landing there must still draw.
     open_draw(page)
-    replay(page, [np.array([[262.0, 6.0], [200.0, 100.0], [150.0, 200.0]])])
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 262, y - 80)  # from above the canvas, straight down into its corner
+    page.mouse.move(x + 262, y + 6)
+    page.mouse.down()
+    for t in np.linspace(0, 1, 20):
+        page.mouse.move(x + 262 - 110 * t, y + 6 + 200 * t)
+    page.mouse.up()
     expect(page.get_by_text("read after stroke 1")).to_be_visible()
 
 

@@ -1,0 +1,94 @@
+"""Measure how much the live Weights page slows the run it shows: training speed with and without it.
+
+    python benchmarks/weights_page.py                     # 784-128-10 on the bundled sample
+    python benchmarks/weights_page.py --hidden 1024 --windows 12
+
+A real ``ui.runs.Run`` trains in this process (as in the server) while, in alternate windows,
+the Weights page is redrawn every 2 s through Streamlit's AppTest for a session holding that
+run.  AppTest reruns the whole page script each time, where the live page reruns only its
+fragment, so this errs on the side of a larger slowdown; it would also compile the scripts
+anew on every run, which the server does once, so here its runs share one script cache.
+The windows alternate so that other work on a shared machine hits both sides alike; it prints
+each pair, the median of the pairs' slowdowns, and the best window of each side (other work
+only ever slows a run down).  Run it with OPENBLAS_NUM_THREADS=1 on a small machine.  Not a
+test: it asserts nothing.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import streamlit.testing.v1.app_test as app_test  # noqa: E402
+import streamlit.testing.v1.local_script_runner as local_script_runner  # noqa: E402
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from nn.data import load_dataset, make_splits  # noqa: E402
+from nn.settings import TrainConfig  # noqa: E402
+from ui import state  # noqa: E402
+from ui.runs import Run  # noqa: E402
+
+REFRESH = 2.0  # pages/weights.py redraws a live run this often
+
+
+def window(run, page, seconds):
+    """Return (steps per second of run, mean seconds per redraw) over a window; page=None trains alone."""
+    steps, start, redraws = run.trainer.step_count, time.perf_counter(), []
+    while time.perf_counter() - start < seconds:
+        if page is None:
+            time.sleep(0.1)
+            continue
+        t = time.perf_counter()
+        page.run()
+        redraws.append(time.perf_counter() - t)
+        time.sleep(max(0.0, REFRESH - redraws[-1]))
+    rate = (run.trainer.step_count - steps) / (time.perf_counter() - start)
+    return rate, statistics.mean(redraws) if redraws else 0.0
+
+
+def main(argv=None):
+    """Alternate windows without and with the page; print each pair and the summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", type=int, default=128, help="width of the one hidden layer (default 128)")
+    parser.add_argument("--windows", type=int, default=8, help="pairs of windows (default 8)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each window (default 6)")
+    args = parser.parse_args(argv)
+    scripts = ScriptCache()  # compiled once, as in the server
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: scripts
+
+    splits = make_splits(load_dataset("sample"), seed=0)
+    run = Run(splits, TrainConfig(hidden=(args.hidden,), epochs=5000), data_name="bundled sample")
+    lab = state.Lab()
+    lab.run, lab.runs = run, [run]
+    page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    page.session_state["lab"] = lab
+    page.switch_page("pages/weights.py")
+    run.start()
+    page.run()  # the first run loads the data and warms the caches
+    if page.exception:
+        raise SystemExit(f"the Weights page failed: {page.exception[0].value}")
+    alone, watched, redraw = [], [], []
+    try:
+        for i in range(args.windows):
+            alone.append(window(run, None, args.seconds)[0])
+            rate, seconds = window(run, page, args.seconds)
+            watched.append(rate)
+            redraw.append(seconds)
+            print(f"pair {i + 1}: alone {alone[-1]:6.1f} steps/s, with the page {watched[-1]:6.1f} steps/s "
+                  f"(a redraw took {seconds * 1000:.0f} ms)", flush=True)
+    finally:
+        run.stop()
+        run.join(30)
+    slowdown = statistics.median(1 - w / a for a, w in zip(alone, watched))
+    print(f"784-{args.hidden}-10: median slowdown {slowdown:.1%}; best windows {max(alone):.1f} steps/s alone, "
+          f"{max(watched):.1f} with the page ({1 - max(watched) / max(alone):.1%} slower); "
+          f"median redraw {statistics.median(redraw) * 1000:.0f} ms every {REFRESH:g} s")
+
+
+if __name__ == "__main__":
+    main()
