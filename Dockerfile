@@ -11,12 +11,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MNIST_PLAYGROUND_RUNS=/data/runs \
-    MNIST_PLAYGROUND_CACHE=/data/cache \
-    OPENBLAS_NUM_THREADS=1 \
-    OMP_NUM_THREADS=1
-# One BLAS thread per run: the scheduler runs one run per core (PLAYGROUND_SLOTS, by default the cores
-# Python sees, which in a container are the host's: set it to the container's CPU limit).  More BLAS
-# threads on a busy machine made runs many times slower in benchmarks/workshop_load.py.
+    MNIST_PLAYGROUND_CACHE=/data/cache
+# PLAYGROUND_SLOTS defaults to the cores Python sees, which in a container are the host's: pass the
+# container's CPU limit (-e PLAYGROUND_SLOTS=2).  app.py sets one BLAS thread per run unless told otherwise.
 
 WORKDIR /app
 COPY requirements.txt .
@@ -34,8 +31,6 @@ USER 10001:10001
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
-# No full garbage collection after every script run: with 20 sessions polling their live charts it took
-# most of the server's CPU (see docs/deploy.md); Python's own collector still runs.
+# .streamlit/config.toml (copied with the app) turns off Streamlit's full garbage collection after each run.
 CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
-     "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", \
-     "--runner.postScriptGC", "false"]
+     "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]

@@ -11,6 +11,7 @@ import os
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
+import pandas  # noqa: E402, F401  (Plotly looks pandas up half-imported when many sessions draw at once)
 import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")

@@ -1,15 +1,17 @@
 """Compare training speed through the Train page in a real browser with the command line's, same settings.
 
-    python benchmarks/train_page_speed.py --mnist ../shared/data/mnist.npz   # full MNIST, 2 epochs
-    python benchmarks/train_page_speed.py                                     # the bundled sample, 30 epochs
+    python benchmarks/train_page_speed.py --mnist ../shared/data/mnist.npz   # full MNIST, 5 epochs
+    python benchmarks/train_page_speed.py                                     # the bundled sample, 100 epochs
 
 The CLI's speed is steps / train_seconds from ``python -m nn train``'s JSON line.  The
 page's is read from the browser: the step count in the progress bar against wall-clock
-time, from its first change to its last before the end, so it includes everything the
+time, from its first change for up to ``--window`` seconds, so it includes everything the
 page costs (the worker's reports, the scheduler, the live chart's polling, the browser
-drawing it).  Each side runs ``--repeats`` times, alternating, and keeps its best, since
-other work on a shared machine only ever slows a run down.  Prints one line per run and
-the ratio page / CLI (the goal is at least 0.8).  Not a test: it asserts nothing.
+drawing it).  Chromium runs at the lowest CPU priority (``--browser-nice``, 0 to turn it
+off): in real use the browser is on the user's machine, not on the server it watches.
+Each side runs ``--repeats`` times, alternating, and keeps its best, since other work on
+a shared machine only ever slows a run down.  Prints one line per run and the ratio
+page / CLI (the goal is at least 0.8).  Not a test: it asserts nothing.
 """
 
 import argparse
@@ -43,25 +45,60 @@ def cli_speed(data, epochs, env):
     return steps / result["train_seconds"]
 
 
-def page_speed(browser, url, label, epochs):
-    """Return steps per second of a run started on the Train page, read from its progress bar over wall time."""
+def descendants(pid):
+    """Return the ids of every process below pid, read from /proc (Linux)."""
+    children = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # not a process, or it has just ended
+            continue
+        children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def renice_browser(nice):
+    """Lower the CPU priority of this script's Chromium processes (its renderers start with each page)."""
+    for pid in descendants(os.getpid()):
+        try:
+            if "chrom" in Path(f"/proc/{pid}/comm").read_text():
+                os.setpriority(os.PRIO_PROCESS, pid, nice)
+        except OSError:  # ended meanwhile
+            pass
+
+
+def page_speed(browser, url, label, epochs, nice, window):
+    """Return steps per second of a run started on the Train page, read from its progress bar over wall time.
+
+    The run is watched for at most window seconds after its first step, then stopped.
+    """
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(300_000)
     page.app_url = url
+    renice_browser(nice)
     start_training(page, epochs=epochs, data=label)
-    seen = []  # (time a new step count first showed, that count)
-    total = None
-    while total is None or not seen or seen[-1][1] < total:
+    renice_browser(nice)
+    seen = []  # (time a new step count first showed, that count), before the last step
+    while not seen or time.perf_counter() - seen[0][0] < window:
         match = PROGRESS.search(page.evaluate(PROGRESS_JS))
-        if match:
-            step, total = (int(g.replace(",", "")) for g in match.groups())
-            if step and (not seen or step != seen[-1][1]):
-                seen.append((time.perf_counter(), step))
+        step, total = (int(g.replace(",", "")) for g in match.groups()) if match else (0, 1)
+        if step >= total:  # the last update also waits for the test accuracy: not counted
+            break
+        if step and (not seen or step != seen[-1][1]):
+            seen.append((time.perf_counter(), step))
         time.sleep(0.05)
+    if page.get_by_role("button", name="Stop").is_enabled():
+        page.get_by_role("button", name="Stop").click()
     context.close()
-    inside = [s for s in seen if s[1] < total]  # the last update also waits for the test accuracy
-    (t0, s0), (t1, s1) = inside[0], inside[-1]
+    if len(seen) < 3:
+        raise SystemExit("The page's run was too short to time: give more --epochs.")
+    (t0, s0), (t1, s1) = seen[0], seen[-1]
     return (s1 - s0) / (t1 - t0)
 
 
@@ -69,8 +106,10 @@ def main(argv=None):
     """Run both sides and print their speeds and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, help="a full mnist.npz to train on (default: the bundled sample)")
-    parser.add_argument("--epochs", type=int, help="epochs per run (default: 2 on MNIST, 30 on the sample)")
+    parser.add_argument("--epochs", type=int, help="epochs per run (default: 5 on MNIST, 100 on the sample)")
+    parser.add_argument("--window", type=float, default=30, help="seconds the page's run is timed, at most")
     parser.add_argument("--repeats", type=int, default=2, help="runs per side, alternating; the best counts")
+    parser.add_argument("--browser-nice", type=int, default=19, help="Chromium's CPU niceness (default: 19)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -78,7 +117,7 @@ def main(argv=None):
         if args.mnist:
             os.symlink(args.mnist.resolve(), Path(cache) / "mnist.npz")
         data, label = ("mnist", "Full MNIST") if args.mnist else ("sample", "Bundled sample")
-        epochs = args.epochs or (2 if args.mnist else 30)
+        epochs = args.epochs or (5 if args.mnist else 100)
         env = {**os.environ, "MNIST_PLAYGROUND_CACHE": cache}
         print(f"{data}, {epochs} epochs, default settings otherwise; best of {args.repeats}", flush=True)
         cli, page = [], []
@@ -87,7 +126,7 @@ def main(argv=None):
             for _ in range(args.repeats):
                 cli.append(cli_speed(data, epochs, env))
                 print(f"CLI:  {cli[-1]:6.1f} steps/s", flush=True)
-                page.append(page_speed(browser, url, label, epochs))
+                page.append(page_speed(browser, url, label, epochs, args.browser_nice, args.window))
                 print(f"page: {page[-1]:6.1f} steps/s", flush=True)
             browser.close()
     print(f"page / CLI = {max(page):.1f} / {max(cli):.1f} steps/s = {max(page) / max(cli):.2f}")

@@ -2,7 +2,7 @@
 
     python benchmarks/workshop_load.py                    # N = 20, PLAYGROUND_SLOTS=1 and 2 compared
     python benchmarks/workshop_load.py -n 5 --slots 2     # a quick check
-    python benchmarks/workshop_load.py --slots 2:1,1:2 --server-env STREAMLIT_RUNNER_POST_SCRIPT_GC=false
+    python benchmarks/workshop_load.py --slots 2:1 --server-env STREAMLIT_RUNNER_POST_SCRIPT_GC=true  # Streamlit's GC
 
 For each scheduler setting (PLAYGROUND_SLOTS, and BLAS threads per run) it starts
 ``streamlit run app.py`` on 127.0.0.1, opens N sessions (small-viewport contexts of one
@@ -332,7 +332,7 @@ def main(argv=None):
                              "their browsers run on the people's own laptops, so here they get what the server "
                              "leaves; 0: equal)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an environment variable for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false")
+                        help="an environment variable for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=true")
     args = parser.parse_args(argv)
     server_env = dict(item.split("=", 1) for item in args.server_env)
     from playwright.sync_api import sync_playwright

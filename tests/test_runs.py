@@ -41,7 +41,8 @@ def test_run_cut_off_mid_training_carries_on(splits):
     run.step(5)
     while run.trainer.step_count < 5:
         run.join(0.05)
-    run.save()  # what the worker does every few seconds; then the tab closes and the session ends
+    run.save()  # what the worker does every few seconds; then the server restarts
+    runs.LIVE.pop(run.id)
     back = Run.restore(run.id, lambda source: splits)
     run.stop()
     assert back.unfinished and back.trainer.step_count == 5
