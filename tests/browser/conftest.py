@@ -30,8 +30,9 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run in CI: {why}")
         pytest.skip(f"browser tests skipped: {why}")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # shared CI machines are slow: wait as long as page.* calls do
     with sync_playwright() as p:
         b = launch_browser(p)
         yield b
