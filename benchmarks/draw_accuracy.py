@@ -180,17 +180,20 @@ class DrawPage:
         """
         self.page.evaluate(f"() => Object.assign(window.__draw, {{want: {len(strokes)}, seen: 0, digit: null}})")
         replay(self.page, strokes, PEN_LIFT)
-        url = self.page.locator("canvas.dc-canvas.lower-canvas").evaluate("c => c.toDataURL('image/png')")
-        png = base64.b64decode(url.split(",", 1)[1])
         try:
             self.page.wait_for_function("() => window.__draw.seen > 0", timeout=WAIT_MS)
         except PlaywrightTimeout:
             shot = Path(tempfile.gettempdir()) / f"draw_accuracy_unread_{time.time_ns()}.png"
             self.page.screenshot(path=shot)
             print(f"no reading of stroke {len(strokes)} within {WAIT_MS} ms; see {shot}", file=sys.stderr)
-            return None, None, png
+            return None, None, self.png()
         d = self.page.evaluate("() => window.__draw")
-        return int(d["digit"]), d["seen"] - d["up"], png
+        return int(d["digit"]), d["seen"] - d["up"], self.png()
+
+    def png(self):
+        """Return the canvas as the PNG it sends to the server (once the last stroke is rendered)."""
+        url = self.page.locator("canvas.dc-canvas.lower-canvas").evaluate("c => c.toDataURL('image/png')")
+        return base64.b64decode(url.split(",", 1)[1])
 
 
 def canvas(png):

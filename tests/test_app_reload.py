@@ -8,18 +8,12 @@ checkpoint, carrying on if it was cut off mid-training.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn.data import load_dataset, make_splits
 from nn.settings import TrainConfig
 from ui import runs
 from ui.runs import Run
 from ui.scheduler import Scheduler
 
 BROWSER = "0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def splits():
-    return make_splits(load_dataset("sample"), seed=0)
 
 
 @pytest.fixture(autouse=True)

@@ -7,16 +7,10 @@ import pytest
 
 from nn import modelio
 from nn.checkpoint import read_checkpoint, restore_trainer, save_checkpoint
-from nn.data import load_dataset, make_splits
 from nn.modelio import ModelFileError
 from nn.settings import TrainConfig
 from nn.train import Trainer
 from ui import store
-
-
-@pytest.fixture(scope="module")
-def splits():
-    return make_splits(load_dataset("sample"), seed=0)
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])

@@ -3,16 +3,10 @@
 import numpy as np
 import pytest
 
-from nn.data import load_dataset, make_splits
 from nn.settings import TrainConfig
 from ui import runs
 from ui.runs import Run
 from ui.scheduler import Scheduler
-
-
-@pytest.fixture(scope="module")
-def splits():
-    return make_splits(load_dataset("sample"), seed=0)
 
 
 @pytest.fixture(autouse=True)
