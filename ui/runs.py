@@ -21,7 +21,7 @@ from ui.scheduler import ScheduledControl, Scheduler
 
 SCHEDULER = Scheduler()
 LIVE = weakref.WeakValueDictionary()  # run id -> Run, for every run object in this server process
-REPORT_SECONDS = 0.25  # the charts' refresh: fast enough to look live, rare enough to cost little
+REPORT_SECONDS = 0.5  # the charts' refresh: fast enough to look live, rare enough to cost little
 SAVE_SECONDS = 5.0  # how often a live run is checkpointed: at most this much training is lost in a crash
 
 
