@@ -75,7 +75,11 @@ def renice_browser(nice):
     for pid in descendants(os.getpid()):
         try:
             if "chrom" in Path(f"/proc/{pid}/comm").read_text():
-                os.setpriority(os.PRIO_PROCESS, pid, nice)
+                for task in Path(f"/proc/{pid}/task").iterdir():  # Linux sets the niceness of one thread at a time
+                    os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+                autogroup = Path(f"/proc/{pid}/autogroup")  # Chromium starts its own session: weigh the group too
+                if autogroup.exists():
+                    autogroup.write_text(str(nice))
         except OSError:  # ended meanwhile
             pass
 
