@@ -28,6 +28,7 @@ import argparse
 import base64
 import io
 import os
+import re
 import signal
 import statistics
 import sys
@@ -127,7 +128,7 @@ class DrawPage:
         self.page.goto(url)  # the home page first, as people come in (and so app.py sets up the pages)
         self.settle()
         self.page.get_by_test_id("stSidebarNavLink").filter(has_text="Draw").click()
-        self.page.wait_for_url("**/draw")
+        self.page.wait_for_url(re.compile(r"/draw(\?|$)"))
         self.settle()
         self.page.evaluate(WATCH)
         self.page.get_by_text("Pretrained model", exact=True).click()

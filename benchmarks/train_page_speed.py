@@ -7,8 +7,9 @@ The CLI's speed is steps / train_seconds from ``python -m nn train``'s JSON line
 page's is read from the browser: the step count in the progress bar against wall-clock
 time, from its first change for up to ``--window`` seconds, so it includes everything the
 page costs (the worker's reports, the scheduler, the live chart's polling, the browser
-drawing it).  Chromium runs at the lowest CPU priority (``--browser-nice``, 0 to turn it
-off): in real use the browser is on the user's machine, not on the server it watches.
+drawing it).  ``--browser-nice 19`` puts Chromium at the lowest CPU priority, as if it ran
+on the user's machine rather than on the server it watches; it then also sees the page's
+updates later, so the default leaves it alone.
 Both sides get the same BLAS threads (``--blas-threads``, default 1 as ``app.py`` sets),
 so only the way through the page differs.
 Each side runs ``--repeats`` times, alternating, and keeps its best, since other work on
@@ -109,9 +110,9 @@ def page_speed(browser, url, label, epochs, nice, window):
     if stop.is_enabled():
         with contextlib.suppress(PlaywrightTimeout):  # the run may end by itself meanwhile
             stop.click(timeout=5_000)  # so the next measurement has the CPU to itself
-    context.close()
     if len(seen) < 5:
         raise SystemExit("The page's run was too short to time: give more --epochs.")
+    context.close()
     # The slope through every update: each one shows up to a poll late, and a fit evens that out.
     return statistics.linear_regression([t for t, _ in seen], [n for _, n in seen]).slope
 
@@ -123,7 +124,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="epochs per run (default: 20 on MNIST, 500 on the sample)")
     parser.add_argument("--window", type=float, default=20, help="seconds the page's run is timed, at most")
     parser.add_argument("--repeats", type=int, default=2, help="runs per side, alternating; the best counts")
-    parser.add_argument("--browser-nice", type=int, default=19, help="Chromium's CPU niceness (default: 19)")
+    parser.add_argument("--browser-nice", type=int, default=0,
+                        help="Chromium's CPU niceness, e.g. 19 to model a browser on another machine (default: 0)")
     parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads of both sides (default: 1)")
     args = parser.parse_args(argv)
 

@@ -13,13 +13,13 @@ import streamlit as st
 from nn.metrics import scorecard
 from nn.modelio import ModelFileError, load_model, model_bytes
 from ui import store
-from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pictures
+from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pictures, live_chart
 from ui.runs import Run
 from ui.sidebar import model_block
 from ui.state import Model, lab
 from ui.train_controls import data_widgets, key, settings_widgets, uploader
 
-POLL_SECONDS = 0.7  # the live chart redraws at least once a second
+POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
 CHART = {"displayModeBar": False}
 L = lab()
 
@@ -73,7 +73,7 @@ def buttons(config):
     resume = row.button("Resume", key="resume", disabled=not paused, help="Let a paused run go on.")
     step = row.button("Step", key="step", disabled=alive and not paused or (not alive and config is None),
                       help="Run one more batch or epoch (as chosen beside it), then hold: watch learning step by step.")
-    size = row.segmented_control("Step size", ["1 batch", "1 epoch"], default="1 batch", key="step_size",
+    size = row.segmented_control("Step size", ["batch", "epoch"], default="batch", key="step_size",
                                  required=True, label_visibility="collapsed", persist_state="session")
     stop = row.button("Stop", key="stop", disabled=not alive,
                       help="End the run; its weights stay, and its test accuracy and mistakes are shown.")
@@ -87,7 +87,7 @@ def buttons(config):
         run.resume()
     elif step:
         run = run if alive else start_run(config, paused=True)
-        n = 1 if size == "1 batch" else run.trainer.steps_per_epoch
+        n = 1 if size == "batch" else run.trainer.steps_per_epoch
         st.session_state["step_until"] = (run.id, run.trainer.step_count + n)
         run.step(n)
     elif stop:
@@ -135,15 +135,15 @@ def live_view():
         status_line(run)
         share, left = run.progress()
         t = run.trainer
+        speed = f" · {t.step_count / t.seconds:,.0f} steps/s" if t.seconds else ""
         eta = f" · about {duration(left)} left" if left is not None and run.alive else ""
-        st.progress(min(share, 1.0), text=f"Step {t.step_count:,} of {t.total_steps:,}{eta}")
+        st.progress(min(share, 1.0), text=f"Step {t.step_count:,} of {t.total_steps:,}{speed}{eta}")
         last = run.history[-1] if run.history else {}
-        c = st.columns(4)
+        c = st.columns(3)
         c[0].metric("Epoch", f"{t.epoch:.1f} / {run.config.epochs}")
         c[1].metric("Train loss", f"{last['train_loss']:.3f}" if last else "–")
         c[2].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")
-        c[3].metric("Steps per second", f"{t.step_count / t.seconds:,.0f}" if t.seconds else "–")
-        st.plotly_chart(curves_figure(run.history, run.id), key="curves", config=CHART)
+        live_chart(curves_figure(run.history, run.id), key="curves")
         if poll and not polling(run):
             st.rerun()  # the run has settled: redraw the whole page once (buttons, results) and stop polling
 

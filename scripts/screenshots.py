@@ -36,12 +36,16 @@ def wait_for_points(page, n, key="curves", timeout=120_000):
     page.wait_for_function(f"([key, n]) => ({POINTS_JS})(key) >= n", arg=[key, n], timeout=timeout)
 
 
-def start_training(page, epochs=None, data=None):
-    """Open the Train page, optionally pick the dataset (by the start of its label) and the epochs, press Start."""
+def start_training(page, epochs=None, data=None, augment=False):
+    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs and augmentation,
+    press Start."""
     open_page(page, "train")
     if data is not None:
         page.locator(".st-key-set_data").get_by_text(data).click()
         page.get_by_test_id("stSidebar").get_by_text(re.compile(data, re.IGNORECASE)).wait_for()  # loaded
+    if augment:
+        page.locator(".st-key-set_augment label").click()
+        wait_for_app(page)
     if epochs is not None:
         box = page.locator(".st-key-set_epochs input")
         box.fill(str(epochs))
@@ -70,8 +74,9 @@ def shot_home(page, out):
 
 def shot_train(page, out):
     """Save the Train page in the middle of a run on the bundled sample, its chart part drawn."""
-    start_training(page, epochs=60)
-    wait_for_points(page, 12)
+    # Augmented digits learn slower and do not overfit: curves worth a look, mid-run even on a fast machine.
+    start_training(page, epochs=200, augment=True)
+    wait_for_points(page, 16)
     page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")  # typing scrolled it
     page.wait_for_timeout(500)  # let the chart finish its redraw
     page.screenshot(path=out, full_page=True)

@@ -4,6 +4,7 @@ Each run trains on a tiny slice of the bundled sample so the whole file takes se
 test checks the numbers behind the Results section (``nn/metrics.py``).
 """
 
+import json
 import time
 
 import numpy as np
@@ -107,8 +108,9 @@ def test_a_short_run_shows_metrics_a_chart_and_its_results(train_page):
     assert float(shown["Train loss"]) > 0
     assert shown["Validation accuracy"].endswith("%")
     assert shown["Test accuracy"] == f"{run.test_acc:.2%}"
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 3  # curves, confusion matrix, runs compared
+    curves = json.loads(next(c for c in at.get("bidi_component") if c.key == "curves").proto.json)["figure"]
+    assert [t["name"] for t in curves["data"]][:3] == ["train", "validation", "learning rate"]
+    assert len(at.get("plotly_chart")) == 2  # the confusion matrix and the runs compared
     assert at.get("image"), "the misread test digits are shown"
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 1  # the table of runs
 
@@ -144,7 +146,7 @@ def test_step_takes_one_batch_then_one_epoch(train_page):
     start(at, TINY, button="step")
     run = settle(at)
     assert run.status == "paused" and run.trainer.step_count == 1
-    at.button_group(key="step_size").set_value("1 epoch").run()
+    at.button_group(key="step_size").set_value("epoch").run()
     at.button(key="step").click().run()
     settle(at)
     assert run.trainer.step_count == 1 + run.trainer.steps_per_epoch

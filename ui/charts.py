@@ -5,16 +5,38 @@ process where the training threads also run, so figures are plain dicts wrapped
 without Plotly's property validation (``_validate=False``: 1 ms instead of 30-50 ms of
 pure Python holding the GIL); the tests build every figure here once with validation
 on.  Long runs are thinned to ``MAX_POINTS`` per curve so what goes over the network
-stays small.  Not for numbers: they come from ``nn/`` and ``ui/runs.py``.
+stays small.  ``live_chart`` draws a figure that changes every second in place.  Not for
+numbers: they come from ``nn/`` and ``ui/runs.py``.
 """
+
+import json
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
 MAX_POINTS = 300
 TRAIN, VAL, LR = "#1f77b4", "#ff7f0e", "#7f7f7f"
 VALIDATE = False  # the tests turn this on to check every figure against Plotly's schema
 DIGITS = [str(d) for d in range(10)]
+GRID = "rgba(128, 128, 128, 0.2)"  # reads on light and dark themes alike
+# Streamlit's own Plotly bundle, which the browser fetches for any Plotly chart anyway; importing it defines Plotly.
+PLOTLY_BUNDLE = next(Path(st.__file__).parent.glob("static/static/js/PlotlyChart.*.js"), None)
+LIVE_JS = """
+export default function ({ parentElement, data }) {
+  const div = parentElement.querySelector(".live-chart");
+  const style = getComputedStyle(parentElement);
+  const layout = {...data.figure.layout, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+                  font: {family: style.fontFamily, color: style.color}};
+  div.style.minHeight = layout.height + "px";  // keeps its place while the bundle loads
+  const draw = () => window.Plotly.react(div, data.figure.data, layout, {displayModeBar: false, responsive: true});
+  if (window.Plotly) draw();
+  else import(new URL("static/js/" + data.bundle, document.baseURI).href).then(draw);
+}
+"""
+_live = st.components.v2.component("mnist_playground.live_chart", html='<div class="live-chart"></div>', js=LIVE_JS,
+                                   isolate_styles=False)  # Plotly's stylesheet is global: no shadow DOM
 
 
 def thin(history, max_points=MAX_POINTS):
@@ -36,10 +58,17 @@ def _line(rows, key, name, color, axes, **kw):
             "line": {"color": color, "width": 2, **kw.pop("line", {})}, "xaxis": axes[0], "yaxis": axes[1], **kw}
 
 
-def _layout(height, revision, **axes):
-    """Return a compact layout with a legend on top; revision keeps the user's zoom across live updates."""
-    return {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "uirevision": revision,
-            "legend": {"orientation": "h", "y": 1.12, "x": 0}, "hovermode": "x unified", **axes}
+def _layout(height, revision, **extra):
+    """Return a compact layout with a legend on top; revision keeps the user's zoom across live updates.
+
+    extra holds more layout keys; each axis among them (xaxis=..., yaxis2=...) gets a faint grid
+    and margins that fit its labels.
+    """
+    for name in extra:
+        if name.startswith(("xaxis", "yaxis")):
+            extra[name] = {"automargin": True, "gridcolor": GRID, "zeroline": False, **extra[name]}
+    return {"height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "uirevision": revision,
+            "legend": {"orientation": "h", "y": 1.15, "x": 0}, "hovermode": "x unified", **extra}
 
 
 def curves_figure(history, revision="live"):
@@ -86,6 +115,19 @@ def confusion_figure(confusion):
 def figure(data, layout):
     """Return a Plotly figure of trace dicts and a layout dict, validated only when VALIDATE is on."""
     return go.Figure({"data": data, "layout": layout}, _validate=VALIDATE)
+
+
+def live_chart(figure, key):
+    """Draw figure; later calls with the same key redraw it in place (Plotly.react) without a blink.
+
+    st.plotly_chart gives a chart a new identity whenever its data changes (Streamlit 1.67 hashes
+    the figure into the element id), so the browser builds a new chart every update and it blinks
+    once a second while training.  Falls back to st.plotly_chart if Streamlit's Plotly bundle is not found.
+    """
+    if PLOTLY_BUNDLE is None:
+        st.plotly_chart(figure, key=key, config={"displayModeBar": False})
+    else:
+        _live(key=key, data={"figure": json.loads(figure.to_json()), "bundle": PLOTLY_BUNDLE.name})
 
 
 def digit_pictures(X, scale=3):
