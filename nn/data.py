@@ -200,14 +200,16 @@ def load_dataset(source: str, **kw) -> Dataset:
     return read_dataset(source, **kw)
 
 
-def read_dataset(path_or_bytes, filename=None, max_bytes=MAX_BYTES) -> Dataset:
+def read_dataset(path_or_bytes, filename=None, max_bytes=None) -> Dataset:
     """Read digits from a file, a folder of IDX files, or a file's bytes, telling the format by content.
 
     Accepts Keras' mnist.npz (x_train may also be (n, 784)), the four IDX files (.gz or not,
     in a folder or a .zip), and Kaggle's train.csv (a seeded 1/6 of its rows becomes the test
     set), each optionally gzipped.  filename names the data in messages and in Dataset.name
-    (default: the path's name).  Inputs over max_bytes, packed or unpacked, are refused.
+    (default: the path's name).  Inputs over max_bytes (default MAX_BYTES), packed or unpacked,
+    are refused.
     """
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         name = filename or "The uploaded file"
         data = bytes(path_or_bytes)
@@ -281,8 +283,8 @@ def _read_zip(data, name, max_bytes):
     """Return the four raw arrays from a zip: an .npz, or an archive of the four IDX files."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as err:
-        raise DataError(f"{name} is damaged or cut off ({err}); download or save it again.") from err
+    except Exception as err:  # BadZipFile mostly; a damaged header may also say "version 8.7 not implemented"
+        raise DataError(f"{name} is damaged or cut off; download or save it again.") from err
     with archive:
         _check_size(sum(i.file_size for i in archive.infolist()), max_bytes, f"{name} once unpacked")
         names = archive.namelist()
@@ -293,7 +295,7 @@ def _read_zip(data, name, max_bytes):
         found = _idx_names(names, name)
         try:
             files = {field: (n, archive.read(n)) for field, n in found.items()}
-        except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        except Exception as err:  # as in _read_npz: whatever a damaged archive raises
             raise DataError(f"{name} is damaged or cut off ({err}); download or save it again.") from err
     return _read_idx_set(files, max_bytes)
 
@@ -311,8 +313,8 @@ def _read_npz(data, name):
                 "can run code. Save the digits as plain number arrays."
             ) from err
         raise DataError(f"{name} is damaged ({err}); download or save it again.") from err
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
-        raise DataError(f"{name} is damaged or cut off ({err}); download or save it again.") from err
+    except Exception as err:  # a damaged file makes np.load raise nearly anything (SyntaxError from a header...)
+        raise DataError(f"{name} is damaged or cut off; download or save it again.") from err
     missing = [k for k in KEYS if k not in arrays]
     if missing:
         raise DataError(

@@ -13,11 +13,12 @@ import io
 import numpy as np
 
 from nn.augment import augment
-from nn.data import normalize
+from nn.data import DataError, normalize, read_dataset
 from nn.network import Network
 from nn.optim import OPTIMIZERS
 
 SIDE = 28
+MAX_DIGITS = 1000  # a person's own digits; a whole dataset belongs on the Train page
 MIX = 4  # MNIST digits per user digit in a batch: rehearsal, so MNIST is not forgotten
 MIN_MNIST = 64  # ...and never fewer: a tiny batch's noisy gradient would shake the whole net
 MAX_USER = 32  # user digits per batch; a larger set is sampled
@@ -51,6 +52,26 @@ class MyDigits:
         pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).reshape(1, SIDE, SIDE)
         self.x = np.concatenate([self.x, pixels])
         self.y = np.append(self.y, np.int64(label))
+
+    def load(self, data, name):
+        """Add every digit in a dataset file's bytes (as ``npz`` writes, or any format ``read_dataset`` reads).
+
+        A test part that repeats the training part, as ``npz`` writes it, counts once.  Raises
+        DigitsError, leaving the set as it was, if the file cannot be read or would make the set
+        larger than MAX_DIGITS.
+        """
+        try:
+            ds = read_dataset(data, name)
+        except DataError as err:
+            raise DigitsError(str(err)) from None
+        x, y = ds.x_train, ds.y_train
+        if not (np.array_equal(ds.x_test, x) and np.array_equal(ds.y_test, y)):
+            x, y = np.concatenate([x, ds.x_test]), np.concatenate([y, ds.y_test])
+        if len(self) + len(y) > MAX_DIGITS:
+            raise DigitsError(f"{name} holds {len(y):,} digits; your digits can be at most {MAX_DIGITS:,} in all "
+                              f"(you have {len(self):,}). To train on a whole dataset, upload it on the Train page.")
+        self.x = np.concatenate([self.x, x])
+        self.y = np.concatenate([self.y, y.astype(np.int64)])
 
     def remove(self, i):
         """Drop the i-th digit."""

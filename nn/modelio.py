@@ -15,7 +15,6 @@ import math
 import os
 import tempfile
 import zipfile
-import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -104,7 +103,7 @@ def load_model(file, name=None):
             raise ModelFileError(f"{name} holds Python objects, which are never loaded for safety "
                                  "(they could run code). Save the model with this app.") from err
         raise ModelFileError(f"{name} is damaged ({err}); {SAVE_AGAIN}.") from err
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, MemoryError) as err:
+    except Exception as err:  # a damaged file makes np.load raise nearly anything (SyntaxError from a header...)
         raise ModelFileError(f"{name} is damaged or cut off; {SAVE_AGAIN}.") from err
     dtype = np.float64 if all(w.dtype == np.float64 for w in weights.values()) else np.float32
     net = Network(hidden=sizes[1:-1], activation=activation, init=init, dropout=dropout, dtype=dtype)

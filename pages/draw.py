@@ -9,12 +9,13 @@ fragment re-reads the drawing every second while the session's run is training.
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from nn.finetune import MyDigits, finetune
+from nn.finetune import MAX_DIGITS, DigitsError, MyDigits, finetune
 from nn.image import preprocess
 from nn.saliency import read
 from ui import draw_charts as charts
 from ui.sidebar import model_block
 from ui.state import Model, lab, pretrained
+from ui.uploads import uploader
 
 SESSION, PRETRAINED = "Session model", "Pretrained model"
 LIVE_SECONDS = 1.0
@@ -22,14 +23,18 @@ CANVAS = 280
 STEPS_ON = ("Your drawing", "Cropped to ink", "Longer side 20 px", "Centred in 28×28")
 STEPS_OFF = ("Your drawing", "Whole canvas (no crop)", "Canvas at 20×20", "Canvas at 28×28")
 MAPS = {"Input × gradient": "saliency", "Gradient": "gradient"}
-# The canvas's toolbar waits, invisible, over the canvas's top-right corner until the pointer has
-# hovered for 0.2 s: a finger, or a quick mouse, starting a stroke there hits the toolbar and the
-# stroke is lost.  Keep it above the canvas (in the space left for it) and let pointers through
-# while it is hidden.  The canvas lives in a shadow root, so the style is added there.
-TOOLBAR_FIX = """<script>
+# Two fixes to the canvas, added from outside since its code is not ours.  (1) Its toolbar waits,
+# invisible, over the canvas's top-right corner until the pointer has hovered for 0.2 s: a finger,
+# or a quick mouse, starting a stroke there hits the toolbar and the stroke is lost.  Keep it above
+# the canvas (in the space left for it) and let pointers through while it is hidden.  The canvas
+# lives in a shadow root, so the style is added there.  (2) It sends a drawing 200 ms after the
+# last change, to batch edits; a digit should be read the moment the pen lifts.  So when a stroke
+# ends, press its own "send" button, which sends at once and cancels the wait.  (Listening on the
+# window, the script runs after the canvas's own handlers on the document have saved the stroke.)
+CANVAS_FIX = """<script>
 (() => {
-  if (window.drawToolbarFix) return;
-  window.drawToolbarFix = true;
+  if (window.drawCanvasFix) return;
+  window.drawCanvasFix = true;
   const css = `.dc-toolbar:not([data-pinned=true]) { top: -2.65rem; }
     .dc-root:not(:hover) > .dc-toolbar:not([data-pinned=true]):not(:focus-within) { pointer-events: none; }`;
   const patch = () => {
@@ -45,6 +50,21 @@ TOOLBAR_FIX = """<script>
   };
   new MutationObserver(patch).observe(document.body, {childList: true, subtree: true});
   patch();
+  let drawing = null;  // the shadow root of the canvas a stroke is being drawn on
+  const down = (e) => {
+    const canvas = e.composedPath().find((n) => n.classList?.contains('upper-canvas'));
+    drawing = canvas ? canvas.getRootNode() : null;
+  };
+  const up = () => {
+    const root = drawing;
+    drawing = null;
+    const send = root?.querySelector('button[aria-label="Update the app with this drawing"]');
+    if (send) setTimeout(() => send.click(), 0);
+  };
+  window.addEventListener('mousedown', down, true);
+  window.addEventListener('touchstart', down, true);
+  window.addEventListener('mouseup', up);
+  window.addEventListener('touchend', up);
 })();
 </script>"""
 
@@ -140,6 +160,9 @@ def show_teach(steps):
             st.download_button("Download my digits (.npz)", mine.npz(), file_name="my_digits.npz",
                                mime="application/octet-stream", key="draw_download", on_click="ignore")
             st.button("Remove the last one", key="draw_remove", on_click=mine.remove, args=(-1,))
+        uploader("Load digits", "draw_upload", ["npz", "csv", "zip", "gz"], DigitsError, mine.load,
+                 help="Digits saved with the download button, or any small dataset file in the MNIST layout "
+                      f"(at most {MAX_DIGITS:,} digits in all): they join your digits.")
     with right:
         if len(mine):
             st.caption(f"Your digits: {len(mine)} (the labels in the corners). The .npz has the MNIST layout.")
@@ -187,7 +210,7 @@ choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model
                        "or one you uploaded or fine-tuned; the pretrained one ships with the app.")
 if choice == PRETRAINED and the_lab.model().net is not pretrained().net:
     st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
-st.html(TOOLBAR_FIX, unsafe_allow_javascript=True)
+st.html(CANVAS_FIX, unsafe_allow_javascript=True)
 live = choice == SESSION and training()
 if live:
     st.caption("Your run is training: the drawing is read again every second as the network learns.")

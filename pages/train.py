@@ -17,7 +17,8 @@ from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pic
 from ui.runs import Run
 from ui.sidebar import model_block
 from ui.state import Model, lab
-from ui.train_controls import data_widgets, key, settings_widgets, uploader
+from ui.train_controls import data_widgets, duration, key, settings_widgets
+from ui.uploads import uploader
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
 CHART = {"displayModeBar": False}
@@ -53,12 +54,6 @@ def polling(run):
     reported = run.history[-1]["step"] if run.history else 0
     target_run, target = st.session_state.get("step_until", (None, 0))
     return target_run == run.id and reported < target
-
-
-def duration(seconds):
-    """Return seconds as '42 s' or '3 min 5 s'."""
-    seconds = round(seconds)
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
 
 
 def buttons(config):

@@ -1,4 +1,4 @@
-"""Test-wide settings.
+"""Test-wide settings, and fixtures that several test files share.
 
 One BLAS thread per process: the tests run several training threads (and a
 Streamlit server) at once on small machines, where OpenBLAS's own worker threads
@@ -6,8 +6,10 @@ would fight them for the same cores and make everything many times slower.
 This must happen before NumPy is first imported.
 """
 
+import http.server
 import os
 import tempfile
+import threading
 
 import pytest
 
@@ -24,3 +26,51 @@ def splits():
     from nn.data import load_dataset, make_splits
 
     return make_splits(load_dataset("sample"), seed=0)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Serve server.payload the way server.mode says: well, cut off, as a 404, or stalling."""
+
+    def do_GET(self):
+        server = self.server
+        server.hits += 1
+        if server.mode == "404":
+            self.send_error(404)
+            return
+        if server.mode == "stall_headers":
+            server.release.wait(10)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(server.payload)))
+        self.end_headers()
+        if server.mode == "truncated":
+            self.wfile.write(server.payload[: len(server.payload) // 2])
+        elif server.mode == "stall_body":
+            self.wfile.write(server.payload[:1000])
+            self.wfile.flush()
+            server.release.wait(10)
+        else:
+            self.wfile.write(server.payload)
+
+    def log_message(self, *args):
+        """Keep the test output quiet."""
+
+
+@pytest.fixture
+def serve():
+    """Start local HTTP servers on 127.0.0.1; serve(payload, mode) returns the server and its URL."""
+    servers = []
+
+    def start(payload, mode="ok"):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.payload, server.mode, server.hits, server.release = payload, mode, 0, threading.Event()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return server, f"http://127.0.0.1:{server.server_address[1]}/mnist.npz"
+
+    yield start
+    for server in servers:
+        server.release.set()
+        server.shutdown()
+        server.server_close()

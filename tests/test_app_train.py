@@ -4,18 +4,21 @@ Each run trains on a tiny slice of the bundled sample so the whole file takes se
 test checks the numbers behind the Results section (``nn/metrics.py``).
 """
 
+import hashlib
 import json
 import time
+from functools import partial
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn.data import DataError
+from nn import data as nn_data
 from nn.metrics import scorecard
 from nn.modelio import build_metadata, model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
+from tests.test_data import MNIST, PAYLOAD, PAYLOAD_SHA, free_port, needs_mnist
 from ui import charts, state
 
 TINY = {"set_train_size": 300, "set_epochs": 2}
@@ -210,19 +213,52 @@ def test_a_bad_dataset_file_says_why_and_keeps_the_sample(train_page):
     assert lab.data_source == "sample" and lab.data_name.startswith("bundled sample")
 
 
-def test_a_failed_download_says_why_and_keeps_the_sample(train_page, monkeypatch):
-    def no_network(progress=None, **kw):
-        progress(1000, 11_490_434)
-        raise DataError("Could not reach storage.googleapis.com (no network?). The bundled sample still works.")
+DOWNLOAD_FAILURES = {"no network": "Could not reach 127.0.0.1", "slow network": "timed out",
+                     "wrong checksum": "checksum mismatch"}
 
-    monkeypatch.setattr("ui.train_controls.download_mnist", no_network)
+
+def download_from(url, sha256, monkeypatch):
+    """Make the page's download button fetch url (a local server), expecting sha256, with a short timeout."""
+    monkeypatch.setattr("ui.train_controls.download_mnist",
+                        partial(nn_data.download_mnist, url, sha256=sha256, timeout=0.5))
+
+
+@pytest.mark.parametrize("failure", list(DOWNLOAD_FAILURES))
+def test_a_failed_download_says_why_and_the_sample_still_trains(train_page, serve, monkeypatch, failure):
+    if failure == "no network":
+        url = f"http://127.0.0.1:{free_port()}/mnist.npz"
+    elif failure == "slow network":
+        _, url = serve(PAYLOAD, mode="stall_body")
+    else:
+        _, url = serve(PAYLOAD[:-1] + b"\0")
+    download_from(url, PAYLOAD_SHA, monkeypatch)
     at = train_page
     at.radio(key="set_data").set_value("mnist").run()
-    assert at.session_state["lab"].data_source == "sample"
+    assert at.session_state["lab"].data_source == "sample"  # not downloaded yet
     at.button(key="download_mnist").click().run()
-    assert any("no network" in e for e in errors(at))
+    shown = errors(at)
+    assert len(shown) == 1 and DOWNLOAD_FAILURES[failure] in shown[0], shown
+    assert "bundled sample" in shown[0]
     assert at.radio(key="set_data").value == "sample"
-    assert at.session_state["lab"].data_source == "sample"
+    assert not nn_data.mnist_path().exists()  # no broken file left behind
+    run = start(at, TINY)
+    assert run.data_name.startswith("bundled sample")
+    assert settle(at).status == "done"
+
+
+@needs_mnist
+def test_the_download_brings_the_full_mnist_to_the_page(train_page, serve, monkeypatch):
+    payload = MNIST.read_bytes()
+    _, url = serve(payload)
+    download_from(url, hashlib.sha256(payload).hexdigest(), monkeypatch)
+    at = train_page
+    at.radio(key="set_data").set_value("mnist").run()
+    at.button(key="download_mnist").click().run()
+    assert not errors(at)
+    assert nn_data.mnist_path().read_bytes() == payload
+    lab = at.session_state["lab"]
+    assert lab.data_source == "mnist" and lab.data_name == "full MNIST"
+    assert "full MNIST" in " ".join(c.value for c in [*at.sidebar.caption, *at.sidebar.markdown])
 
 
 def test_scorecard_counts_mistakes_and_puts_the_surest_first():

@@ -1,4 +1,4 @@
-"""The Train page's input widgets: the settings generated from ``nn.settings.SETTINGS``, the data, file uploads.
+"""The Train page's input widgets: the settings generated from ``nn.settings.SETTINGS``, and the data.
 
 Each field of ``TrainConfig`` becomes one widget with the field's label, help text and
 bounds or choices, keyed ``set_<name>``; nothing here lists the settings again, so a new
@@ -6,12 +6,14 @@ setting appears on the page by itself.  Not for the buttons that drive a run (th
 """
 
 import math
+import time
 
 import streamlit as st
 
 from nn.data import DataError, download_mnist, mnist_path
 from nn.settings import SETTINGS, TrainConfig
 from ui.state import shared_splits, uploaded_splits
+from ui.uploads import uploader
 
 DATA_CHOICES = {"sample": "Bundled sample (4,000 digits, works offline)",
                 "mnist": "Full MNIST (60,000 digits, 11 MB download)",
@@ -113,14 +115,17 @@ def _use(lab, source):
 def _download():
     """Download the full MNIST with a progress bar, then rerun; on failure keep the sample and say why."""
     bar = st.progress(0.0, text="Connecting…")
-    shown = [-1]
+    shown, start = [-1], time.monotonic()
 
     def progress(done, total):
         percent = min(int(100 * done / total), 100) if total else 0
         if percent != shown[0]:  # one update per percent, not one per 64 kB chunk
             shown[0] = percent
             of = f" of {total / 1e6:.1f}" if total else ""
-            bar.progress(percent / 100, text=f"Downloading the full MNIST: {done / 1e6:.1f}{of} MB")
+            left = ""
+            if total and done:
+                left = f" · about {duration((time.monotonic() - start) / done * (total - done))} left"
+            bar.progress(percent / 100, text=f"Downloading the full MNIST: {done / 1e6:.1f}{of} MB{left}")
 
     try:
         download_mnist(progress=progress)
@@ -129,20 +134,7 @@ def _download():
     st.rerun()
 
 
-def uploader(label, key, types, errors, load, help):
-    """Draw a file uploader; call load(bytes, file name) once per new file; show its error while that file stays.
-
-    errors is the exception class whose message is shown; nothing else changes when load raises it.
-    """
-    f = st.file_uploader(label, type=types, key=key, help=help)
-    if f is None:
-        return
-    seen = st.session_state.setdefault("uploads", {})
-    if seen.get(key, (None,))[0] != f.file_id:
-        try:
-            load(f.getvalue(), f.name)
-            seen[key] = (f.file_id, None)
-        except errors as err:
-            seen[key] = (f.file_id, str(err))
-    if seen[key][1]:
-        st.error(seen[key][1])
+def duration(seconds):
+    """Return seconds as '42 s' or '3 min 5 s'."""
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"

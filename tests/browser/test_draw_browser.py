@@ -63,3 +63,23 @@ def test_a_drawing_joins_my_digits_with_its_right_label(page):
     expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()  # cleared for the next one
     expect(page.get_by_role("button", name="Download my digits (.npz)")).to_be_visible()
     expect(page.get_by_role("button", name="Fine-tune on my digits")).to_be_enabled()
+
+
+COUNT_SENDS = """() => {
+  window.__sent = 0;
+  window.addEventListener('click', (e) => {
+    const target = e.composedPath()[0];  // inside the canvas's shadow root
+    if (target.getAttribute?.('aria-label') === 'Update the app with this drawing') window.__sent++;
+  }, true);
+}"""
+
+
+def test_each_stroke_is_sent_as_the_pen_lifts_without_the_canvas_own_wait(page):
+    # The page presses the canvas's own send button on mouse-up (pages/draw.py, CANVAS_FIX); if a new
+    # canvas version renamed that button, drawings would again wait 200 ms before they are read.
+    open_draw(page)
+    page.evaluate(COUNT_SENDS)
+    strokes = sample_strokes(4)
+    replay(page, strokes)
+    page.wait_for_function("n => window.__sent >= n", arg=len(strokes))
+    expect(prediction(page).get_by_test_id("stMetricValue")).to_have_text("4")
