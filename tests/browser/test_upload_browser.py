@@ -13,19 +13,21 @@ from scripts.screenshots import open_page, start_training, wait_for_points
 pytestmark = pytest.mark.browser
 
 
-def send_file(page, key, path):
-    """Choose the file at path in the uploader with this widget key, as a user's file dialog does."""
-    page.locator(f".st-key-{key} input[type=file]").set_input_files(str(path))
+def send_bad_file(page, tmp_path, where, key, name, data):
+    """Open a page, choose a file holding data in its uploader with this widget key; return the one error shown."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    open_page(page, where)
+    page.locator(f".st-key-{key} input[type=file]").set_input_files(str(path))  # as a file dialog does
     page.wait_for_app()
+    alert = page.get_by_test_id("stAlertContentError")
+    expect(alert).to_have_count(1)
+    return alert
 
 
 def test_a_bad_model_upload_shows_one_message_and_the_app_goes_on(page, tmp_path):
-    bad = tmp_path / "model.npz"
-    bad.write_bytes(b"PK\x03\x04 half of a zip file")
-    open_page(page, "train")
-    send_file(page, "model_upload", bad)
-    expect(page.get_by_test_id("stAlertContentError")).to_have_count(1)
-    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("model.npz")
+    alert = send_bad_file(page, tmp_path, "train", "model_upload", "model.npz", b"PK\x03\x04 half of a zip file")
+    expect(alert).to_contain_text("model.npz is damaged or cut off")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("bundled pretrained model")  # the model in use is still the one before
     start_training(page, epochs=500)  # and training still works
@@ -35,10 +37,6 @@ def test_a_bad_model_upload_shows_one_message_and_the_app_goes_on(page, tmp_path
 
 
 def test_a_bad_digits_file_on_the_draw_page_shows_one_message(page, tmp_path):
-    bad = tmp_path / "my_digits.npz"
-    bad.write_bytes(b"")
-    open_page(page, "draw")
-    send_file(page, "draw_upload", bad)
-    expect(page.get_by_test_id("stAlertContentError")).to_have_count(1)
-    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("empty")
+    alert = send_bad_file(page, tmp_path, "draw", "draw_upload", "my_digits.npz", b"")
+    expect(alert).to_contain_text("my_digits.npz is empty")
     expect(page.get_by_text("Your digits will show here.")).to_be_visible()
