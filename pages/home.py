@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.charts import digit_examples
+from ui.charts import digit_examples, preload_plotly
 from ui.sidebar import model_block
 from ui.state import lab, shared_splits
 
@@ -29,3 +29,4 @@ for column, (page, title, icon, text) in zip(st.columns(3), cards):
 st.caption("Works offline: a 5,000-digit sample of MNIST ships with the app, and a pretrained model is ready "
            "on every page. The full MNIST (11 MB) is one click away on the Train page.")
 model_block(lab())
+preload_plotly()

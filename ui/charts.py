@@ -35,6 +35,15 @@ export default function ({ parentElement, data }) {
   else import(new URL("static/js/" + data.bundle, document.baseURI).href).then(draw);
 }
 """
+# Streamlit loads its Plotly bundle (4.7 MB) only when a page first shows a chart, which then waits
+# 1.5-2 s on a small machine.  The home page has no chart: it fetches and runs the bundle while the
+# person reads, and every later page finds it loaded (the same URL is the same module).
+PRELOAD_JS = """<script>
+(() => {
+  const load = () => import(new URL("static/js/%s", document.baseURI).href);
+  (window.requestIdleCallback || setTimeout)(load);
+})();
+</script>"""
 _live = st.components.v2.component("mnist_playground.live_chart", html='<div class="live-chart"></div>', js=LIVE_JS,
                                    isolate_styles=False)  # Plotly's stylesheet is global: no shadow DOM
 
@@ -128,6 +137,12 @@ def live_chart(figure, key):
         st.plotly_chart(figure, key=key, config={"displayModeBar": False})
     else:
         _live(key=key, data={"figure": json.loads(figure.to_json()), "bundle": PLOTLY_BUNDLE.name})
+
+
+def preload_plotly():
+    """Have the browser load Streamlit's Plotly bundle in the background, so the first page with charts draws sooner."""
+    if PLOTLY_BUNDLE is not None:
+        st.html(PRELOAD_JS % PLOTLY_BUNDLE.name, unsafe_allow_javascript=True)
 
 
 def digit_pictures(X, scale=3):

@@ -48,3 +48,15 @@ def test_weights_page_redraws_while_a_run_trains(page):
 
     open_from_sidebar(page, "Train")
     page.get_by_role("button", name="Stop").click()
+
+
+def test_the_home_page_loads_the_chart_library_before_it_is_needed(page):
+    # Streamlit fetches Plotly only for a page's first chart; the home page has none, so it fetches it
+    # while people read, and the Weights page's charts are then drawn without that wait.
+    page.goto(page.app_url)
+    page.wait_for_app()
+    page.wait_for_function("window.Plotly !== undefined")
+    open_from_sidebar(page, "Weights")
+    page.locator(".st-key-weights_grid .js-plotly-plot").wait_for()
+    loads = page.evaluate("performance.getEntriesByType('resource').filter(r => /PlotlyChart/.test(r.name)).length")
+    assert loads == 1  # the page's charts used the module the home page loaded
