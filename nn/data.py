@@ -296,7 +296,7 @@ def _read_zip(data, name, max_bytes):
         try:
             files = {field: (n, archive.read(n)) for field, n in found.items()}
         except Exception as err:  # as in _read_npz: whatever a damaged archive raises
-            raise DataError(f"{name} is damaged or cut off ({err}); download or save it again.") from err
+            raise DataError(f"{name} is damaged or cut off; download or save it again.") from err
     return _read_idx_set(files, max_bytes)
 
 
