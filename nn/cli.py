@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from nn.data import MNIST_SHA256, MNIST_URL, DataError, download_mnist, load_dataset, make_splits, normalize
-from nn.modelio import ModelFileError, build_metadata, load_model, save_model
+from nn.files.model_file import ModelFileError, build_metadata, load_model, save_model
 from nn.settings import SETTINGS, TrainConfig
 from nn.train import Trainer
 

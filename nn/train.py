@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from nn.augment import augment
+from nn.digits.augment import augment
 from nn.losses import L2
 from nn.network import Network
 from nn.optim import OPTIMIZERS

@@ -9,9 +9,9 @@ fragment re-reads the drawing every second while the session's run is training.
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from nn.finetune import MAX_DIGITS, DigitsError, MyDigits, finetune
-from nn.image import preprocess
-from nn.saliency import read
+from nn.digits.finetune import MAX_DIGITS, DigitsError, MyDigits, finetune
+from nn.digits.preprocess import preprocess
+from nn.explain.saliency import read
 from ui import draw_charts as charts
 from ui.sidebar import model_block
 from ui.state import Model, lab, pretrained

@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from nn.metrics import scorecard
-from nn.modelio import ModelFileError, load_model, model_bytes
+from nn.explain.scorecard import scorecard
+from nn.files.model_file import ModelFileError, load_model, model_bytes
 from ui import store
 from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pictures, live_chart
 from ui.runs import Run

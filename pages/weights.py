@@ -1,7 +1,7 @@
 """The Weights page: what the session's network has learned, redrawn every 2 s while it trains.
 
 It shows the active model (``Lab.model``): the run training now, else an uploaded
-model, else the bundled pretrained one.  The numbers come from ``nn/inspect.py``, the
+model, else the bundled pretrained one.  The numbers come from ``nn/explain/inspection.py``, the
 figures from ``ui/weight_charts.py``; this script only places them.
 """
 
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from nn import inspect
+from nn.explain import inspection
 from nn.settings import TrainConfig
 from ui import sidebar, state
 from ui import weight_charts as charts
@@ -31,7 +31,7 @@ live = lab.run is not None and lab.run.alive
 @st.cache_resource(max_entries=8, show_spinner=False)
 def initial_weights(training):
     """Return the weights a model with these training settings (a ``TrainConfig.to_dict``) started from."""
-    return inspect.initial_weights(TrainConfig.from_dict(training))
+    return inspection.initial_weights(TrainConfig.from_dict(training))
 
 
 def clamp(key, hi):
@@ -62,13 +62,13 @@ def neurons(net, X, y, start):
                         "taking it away leaves the strokes each unit has learned to look for.")
     learned = learned and start is not None
     W = net.dense[0].W - start["W1"] if learned else net.dense[0].W
-    scale = inspect.robust_scale(W)
+    scale = inspection.robust_scale(W)
     grid_col, unit_col = st.columns([3, 2], gap="large")
     with unit_col:
         st.subheader("One neuron up close")
         clamp("weights_unit", n - 1)
         k = st.number_input(f"Unit (0 to {n - 1})", min_value=0, max_value=n - 1, key="weights_unit")
-        u = inspect.unit(net, k, X, y)
+        u = inspection.unit(net, k, X, y)
         st.metric(f"Bias b1[{k}]", f"{u.bias:+.3f}")
         title = f"Unit {k}: what its 784 weights learned" if learned else f"Unit {k}: its 784 weights"
         st.plotly_chart(charts.unit_image(W[:, k].reshape(28, 28), scale, title), key="weights_unit_image")
@@ -84,8 +84,8 @@ def neurons(net, X, y, start):
                              help=f"{n:,} units, {UNITS_PER_PAGE} per page, so the page stays quick.")
         first = (page - 1) * UNITS_PER_PAGE
         count = min(UNITS_PER_PAGE, n - first)
-        cols = inspect.grid_columns(count)
-        tiles = inspect.tile(W[:, first:first + count].T, cols)
+        cols = inspection.grid_columns(count)
+        tiles = inspection.tile(W[:, first:first + count].T, cols)
         st.plotly_chart(charts.unit_grid(tiles, scale, cols, first, count, k), key="weights_grid")
         st.caption(f"Units {first}–{first + count - 1} of {n:,}; colours span ±{scale:.2f}.")
 
@@ -104,7 +104,7 @@ def forward(net, X, y):
     clamp("weights_digit", len(X) - 1)
     i = pick.number_input(f"Test digit (0 to {len(X) - 1:,})", min_value=0, max_value=len(X) - 1, key="weights_digit")
     button.button("Random digit", key="weights_random_digit", on_click=pick_random_digit, args=(len(X),))
-    steps = inspect.forward_pass(net, X[i])
+    steps = inspection.forward_pass(net, X[i])
     f = FUNCTION_NAMES[net.activation]
     left, right = st.columns([1, 3], gap="large")
     with left:
@@ -138,8 +138,8 @@ def matrices(net):
                  format_func=lambda i: f"W{i + 1} ({net.sizes[i + 1]} × {net.sizes[i]})")
     d = net.dense[j]
     Wt = d.W.T  # the seeds' layout: one row per unit
-    rows, cols = inspect.sample_matrix(Wt, MAX_MATRIX_CELLS)
-    st.plotly_chart(charts.weight_matrix(Wt, rows, cols, inspect.robust_scale(d.W), f"W{j + 1}"),
+    rows, cols = inspection.sample_matrix(Wt, MAX_MATRIX_CELLS)
+    st.plotly_chart(charts.weight_matrix(Wt, rows, cols, inspection.robust_scale(d.W), f"W{j + 1}"),
                     key="weights_matrix")
     shown = len(rows) * len(cols)
     if shown < Wt.size:
@@ -153,7 +153,7 @@ def distributions(net, start, continued):
     st.header("Distributions: now over at initialisation")
     layers = []
     for i, d in enumerate(net.dense, 1):
-        edges, now, before = inspect.histograms(d.W, None if start is None else start[f"W{i}"])
+        edges, now, before = inspection.histograms(d.W, None if start is None else start[f"W{i}"])
         layers.append((f"W{i}", edges, now, before))
     st.plotly_chart(charts.distributions(layers), key="weights_hist")
     if start is not None:
@@ -170,7 +170,7 @@ def health(run):
     if run is None or not run.history:
         st.caption("These charts fill in while this session trains a model on the Train page.")
         return
-    h = inspect.health(thin(run.history))
+    h = inspection.health(thin(run.history))
     for col, fig, key in zip(st.columns(3), charts.health_charts(h), ("grad", "ratio", "dead")):
         if key == "dead" and not h["dead_relu"].shape[1]:
             col.caption(f"No ReLU layers ({run.config.activation}), so no unit can die.")

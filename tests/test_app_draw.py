@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn.finetune import MyDigits
+from nn.digits.finetune import MyDigits
 from nn.network import Network
 from nn.settings import TrainConfig
 from ui import state

@@ -1,7 +1,7 @@
 """The home and Train pages through Streamlit's AppTest: navigation, a short run, its buttons, uploads, errors.
 
 Each run trains on a tiny slice of the bundled sample so the whole file takes seconds.  The last
-test checks the numbers behind the Results section (``nn/metrics.py``).
+test checks the numbers behind the Results section (``nn/explain/scorecard.py``).
 """
 
 import hashlib
@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn import data as nn_data
-from nn.metrics import scorecard
-from nn.modelio import build_metadata, model_bytes
+from nn.explain.scorecard import scorecard
+from nn.files.model_file import build_metadata, model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
 from tests.test_data import MNIST, PAYLOAD, PAYLOAD_SHA, free_port, needs_mnist

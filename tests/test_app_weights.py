@@ -5,7 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn.modelio import build_metadata, save_model
+from nn.files.model_file import build_metadata, save_model
 from nn.network import Network
 from nn.settings import TrainConfig
 from nn.train import Trainer

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nn.augment import AugmentError, augment, stroke, warp
+from nn.digits.augment import AugmentError, augment, stroke, warp
 
 
 def glyph():

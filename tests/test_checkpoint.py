@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from nn import modelio
-from nn.checkpoint import read_checkpoint, restore_trainer, save_checkpoint
-from nn.modelio import ModelFileError
+from nn.files import model_file as modelio
+from nn.files.checkpoint import read_checkpoint, restore_trainer, save_checkpoint
+from nn.files.model_file import ModelFileError
 from nn.settings import TrainConfig
 from nn.train import Trainer
 from ui import store

@@ -87,7 +87,7 @@ def test_tiny_run_with_several_layers_and_settings(cache, tmp_path):
 
 
 def test_diverging_run_says_so_saves_the_last_good_weights_and_exits_1(cache, tmp_path):
-    from nn.modelio import load_model
+    from nn.files.model_file import load_model
 
     model = tmp_path / "model.npz"
     result = nn("train", *TINY, "--hidden", "32", "--activation", "leaky_relu", "--optimizer", "momentum", "--lr", "10",

@@ -5,9 +5,9 @@ import io
 import numpy as np
 import pytest
 
-from nn.augment import warp
 from nn.data import load_dataset, make_splits, read_dataset
-from nn.finetune import DigitsError, MyDigits, finetune
+from nn.digits.augment import warp
+from nn.digits.finetune import DigitsError, MyDigits, finetune
 from nn.settings import TrainConfig
 from nn.train import Trainer
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nn.image import ImageError, preprocess
+from nn.digits.preprocess import ImageError, preprocess
 
 MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist.npz"
 

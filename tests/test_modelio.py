@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from nn.modelio import MAX_BYTES, ModelFileError, build_metadata, load_model, model_bytes, save_model
+from nn.files.model_file import MAX_BYTES, ModelFileError, build_metadata, load_model, model_bytes, save_model
 from nn.network import Network
 from nn.settings import TrainConfig
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from nn.activations import ACTIVATIONS
+from nn.explain.saliency import read
 from nn.network import Network
-from nn.saliency import read
 
 
 def digit_like(seed=0):

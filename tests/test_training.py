@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from nn import seed
+from nn import classic
 from nn.data import load_dataset, make_splits
 from nn.losses import L2
 from nn.network import Network
@@ -90,7 +90,7 @@ def test_a_step_moves_every_weight_and_leaves_the_gradients_readable(splits, opt
 
 def test_full_batch_gd_matches_the_seed_notebook(splits):
     iterations, alpha = 15, 0.1
-    W1, b1, W2, b2 = seed.init_params(hidden=10, seed=7)
+    W1, b1, W2, b2 = classic.init_params(hidden=10, seed=7)
     net = Network(hidden=(10,), dtype=np.float64)
     net.set_weights({"W1": W1.T, "b1": b1[:, 0], "W2": W2.T, "b2": b2[:, 0]})
     t = trainer(splits, net, hidden=(10,), optimizer="gd", lr=alpha, batch_size=0, epochs=iterations, train_size=300)
@@ -98,7 +98,7 @@ def test_full_batch_gd_matches_the_seed_notebook(splits):
     assert t.step_count == iterations
 
     X = t.X.astype(np.float64).T
-    expected = seed.gradient_descent(X, t.y, alpha, iterations, hidden=10, seed=7)
+    expected = classic.gradient_descent(X, t.y, alpha, iterations, hidden=10, seed=7)
     for got, want in zip((net.dense[0].W.T, net.dense[0].b, net.dense[1].W.T, net.dense[1].b), expected):
         np.testing.assert_allclose(got, want.reshape(got.shape), rtol=1e-9, atol=1e-12)
 

@@ -17,10 +17,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn import data as nn_data
-from nn import modelio
 from nn.data import DataError, read_dataset
-from nn.finetune import MAX_DIGITS, DigitsError, MyDigits
-from nn.modelio import ModelFileError, load_model, model_bytes
+from nn.digits.finetune import MAX_DIGITS, DigitsError, MyDigits
+from nn.files import model_file as modelio
+from nn.files.model_file import ModelFileError, load_model, model_bytes
 from nn.network import Network
 from tests.test_data import BAD_INPUTS, FAKE, GOOD_NPZ, with_
 from tests.test_modelio import model_arrays, npz_bytes
@@ -77,7 +77,7 @@ def small_limits(request, monkeypatch):
     """Lower the size limits for the "too big" cases, so a small good file is over them."""
     if "too big" in request.node.name:
         monkeypatch.setattr(modelio, "MAX_BYTES", 1000)
-        monkeypatch.setattr(nn_data, "MAX_BYTES", 1000)
+        monkeypatch.setattr(nn_data.formats, "MAX_BYTES", 1000)
 
 
 @pytest.mark.parametrize("case", list(BAD_MODELS))

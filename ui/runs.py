@@ -12,8 +12,8 @@ import time
 import uuid
 import weakref
 
-from nn.checkpoint import restore_trainer
-from nn.modelio import build_metadata
+from nn.files.checkpoint import restore_trainer
+from nn.files.model_file import build_metadata
 from nn.settings import TrainConfig
 from nn.train import Trainer
 from ui import store

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from nn.data import DataError, load_dataset, make_splits, read_dataset
-from nn.modelio import load_model
+from nn.files.model_file import load_model
 from ui import store
 from ui.runs import Run
 

@@ -11,9 +11,9 @@ import os
 import re
 from pathlib import Path
 
-from nn.checkpoint import read_checkpoint, save_checkpoint
 from nn.data import cache_dir
-from nn.modelio import ModelFileError
+from nn.files.checkpoint import read_checkpoint, save_checkpoint
+from nn.files.model_file import ModelFileError
 
 CAP_BYTES = int(os.environ.get("MNIST_PLAYGROUND_RUNS_CAP_MB", "500")) * 2**20
 ID = re.compile(r"^[0-9a-f]{6,32}$")  # ids come from URLs: nothing else may reach the file system

@@ -7,14 +7,14 @@ to build and send one, and the browser styles the charts with the app's theme an
 The big heatmaps (a page of unit images, a weight matrix) travel as one byte per
 cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
 cells between tiles.  Red is positive and blue negative, as on the Draw page.  No
-Streamlit calls and no maths beyond laying numbers out: ``nn/inspect.py`` computes them.
+Streamlit calls and no maths beyond laying numbers out: ``nn/explain/inspection.py`` computes them.
 """
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from nn.inspect import SIDE
+from nn.explain.inspection import SIDE
 
 GAP = "#c8ccd0"  # the empty cells between tiles
 GREY = "#9aa5b1"
@@ -55,7 +55,7 @@ def _figure(data, height, title=None, **layout):
 
 
 def unit_grid(tiles, scale, cols, first, count, selected=None):
-    """Return one heatmap of a page of unit images (from ``nn.inspect.tile``), each numbered in its corner."""
+    """Return one heatmap of a page of unit images (``inspection.tile``), each numbered in its corner."""
     step = SIDE + 1
     r, c = np.divmod(np.arange(count), cols)
     labels = {"type": "scatter", "mode": "text", "x": c * step + 0.5, "y": r * step + 1.5,
@@ -164,7 +164,7 @@ def distributions(layers):
 
 
 def health_charts(h):
-    """Return (gradient norms, update/weight ratios, dead ReLUs) figures from ``nn.inspect.health``."""
+    """Return (gradient norms, update/weight ratios, dead ReLUs) figures from ``nn.explain.inspection.health``."""
     step = h["step"]
     grad = _lines(step, h["grad_norm"], "W", "Gradient norm ‖dW‖ per layer", log=True)
     ratio = _lines(step, h["update_ratio"], "W", "Update / weight ratio per step", log=True,

@@ -2,7 +2,7 @@
 
 Plain NumPy on predictions, so the Train page can show where a run's mistakes are.
 Not for figures (``ui/charts.py`` draws these) nor for the Weights and Draw pages
-(``nn/inspect.py``, ``nn/saliency.py``).
+(``nn/explain/inspection.py``, ``nn/explain/saliency.py``).
 """
 
 from dataclasses import dataclass

@@ -1,43 +1,25 @@
-"""Get MNIST digits into memory: download, read the usual file formats, split, scale.
+"""Read digits from the usual file formats, telling the format by content.
 
-Three sources: the bundled 5,000-digit sample (``assets/mnist_sample.npz``, always there),
-the full MNIST (downloaded once into a per-user cache), or a file the user has: Keras'
-``mnist.npz``, the four original IDX files (a folder, or a .zip of them), or Kaggle's
-``train.csv``.  Every reader checks what it gets, and anything wrong becomes one
-``DataError`` with a message a person can act on.
-
-Datasets keep images as uint8 (n, 28, 28) and labels as int64 (n,).  ``normalize`` is the
-one place model input is defined: float32 (n, 784) = x/255.
-
-Not for augmentation (``augment.py``) or for drawn digits (``image.py``).
+Keras' ``mnist.npz``, the four original IDX files (a folder, or a .zip of them), or Kaggle's
+``train.csv``, each optionally gzipped.  Every reader checks what it gets, and anything
+wrong becomes one ``DataError`` with a message a person can act on.
 """
 
 import codecs
 import csv
 import gzip
-import hashlib
-import http.client
 import io
-import os
 import struct
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
-MNIST_BYTES = 11_490_434
-MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "mnist_sample.npz"
+from nn.data.dataset import DataError, Dataset
+
 MAX_BYTES = 200_000_000  # all of MNIST in any accepted format is under 110 MB
-INPUT_SCALE = "x/255"  # recorded in model metadata; must match normalize()
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 IDX_FILES = {  # Dataset field -> the name of the original file holding it, unzipped
     "x_train": "train-images-idx3-ubyte",
@@ -46,158 +28,8 @@ IDX_FILES = {  # Dataset field -> the name of the original file holding it, unzi
     "y_test": "t10k-labels-idx1-ubyte",
 }
 CSV_TEST_FRACTION = 1 / 6  # Kaggle's train.csv has no test set; MNIST keeps 10k of 70k for it
-CHUNK = 1 << 16
 FORMATS = "Keras' mnist.npz, Kaggle's train.csv, or the four MNIST IDX files (a folder or a .zip)"
-
-
-class DataError(ValueError):
-    """A dataset that cannot be downloaded or read; the message says what to do."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Digits as stored: images uint8 (n, 28, 28), labels int64 (n,) in 0..9."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    name: str
-
-
-@dataclass(eq=False)
-class Splits:
-    """Model-ready data: X float32 (n, 784) in [0, 1], y int64 (n,); validation is cut from training."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    name: str
-
-
-# --- the full MNIST download ---------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """Return the cache folder: $MNIST_PLAYGROUND_CACHE, else ($XDG_CACHE_HOME or ~/.cache)/mnist-playground."""
-    if os.environ.get("MNIST_PLAYGROUND_CACHE"):
-        return Path(os.environ["MNIST_PLAYGROUND_CACHE"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says to ignore a relative path.
-    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "mnist-playground"
-
-
-def mnist_path() -> Path:
-    """Return where the full MNIST is expected: cache_dir()/mnist.npz."""
-    return cache_dir() / "mnist.npz"
-
-
-def download_mnist(url=MNIST_URL, dest=None, sha256=MNIST_SHA256, progress=None, timeout=30.0) -> Path:
-    """Download url to dest (default mnist_path()) unless a file with that SHA-256 is there; return dest.
-
-    progress(done_bytes, total_bytes_or_None) is called after each chunk.  The bytes go to a
-    temporary file beside dest, which replaces dest only once its checksum matches, so a
-    failed download leaves neither a broken file nor an earlier good one destroyed.
-    """
-    dest = Path(dest) if dest is not None else mnist_path()
-    if dest.is_file() and _sha256_of(dest) == sha256:
-        return dest
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    except OSError as err:
-        raise DataError(
-            f"Could not write to {dest.parent} ({err.strerror or err}). "
-            "Set MNIST_PLAYGROUND_CACHE to a folder you can write to."
-        ) from err
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            # The checksum names the file, so its size is known even if the server sends no Content-Length.
-            total = MNIST_BYTES if sha256 == MNIST_SHA256 else None
-            digest = _stream(url, out, progress, timeout, total, dest)
-        if digest != sha256:
-            raise DataError(
-                "The download was corrupted (checksum mismatch). Run it again; if it keeps failing, "
-                f"get mnist.npz another way and put it at {dest}, or use the bundled sample."
-            )
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return dest
-
-
-def _stream(url, out, progress, timeout, total, dest) -> str:
-    """Copy url's body into the open file out in chunks; return its SHA-256 hex digest."""
-    host = urllib.parse.urlsplit(url).hostname or url
-    fallback = f"The bundled sample still works; or put mnist.npz at {dest}."
-    slow = f"The download from {host} timed out after {timeout:g} s (slow or no network?). Try again. {fallback}"
-    digest = hashlib.sha256()
-    done = 0
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            length = response.headers.get("Content-Length", "")
-            total = int(length) if length.isdigit() else total
-            while chunk := response.read(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-    except urllib.error.HTTPError as err:
-        message = f"{host} answered HTTP {err.code} ({err.reason}) for {url}. Try again later. {fallback}"
-        raise DataError(message) from err
-    except urllib.error.URLError as err:
-        if isinstance(err.reason, TimeoutError):
-            raise DataError(slow) from err
-        raise DataError(f"Could not reach {host} (no network?). {fallback}") from err
-    except TimeoutError as err:
-        raise DataError(slow) from err
-    except (OSError, http.client.HTTPException) as err:
-        raise DataError(f"The download from {host} failed ({err}). Try again. {fallback}") from err
-    # urllib does not complain when the server closes early, so compare with what it announced.
-    if length.isdigit() and done < int(length):
-        raise DataError(
-            f"The download was cut off after {done:,} of {int(length):,} bytes. "
-            f"Check your connection and try again. {fallback}"
-        )
-    return digest.hexdigest()
-
-
-def _sha256_of(path) -> str:
-    """Return the SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-# --- reading datasets ----------------------------------------------------------------------
-
-
-def load_dataset(source: str, **kw) -> Dataset:
-    """Return the digits named by source: "sample", "mnist" (the downloaded full MNIST) or a path.
-
-    kw go to read_dataset (for example max_bytes).
-    """
-    if source == "sample":
-        ds = read_dataset(SAMPLE_PATH, **kw)
-        return replace(ds, name=f"bundled sample ({len(ds.y_train):,} train / {len(ds.y_test):,} test)")
-    if source == "mnist":
-        path = mnist_path()
-        if not path.is_file():
-            raise DataError(
-                "The full MNIST is not downloaded yet. Run `python -m nn download` or use the "
-                f"bundled sample; or put mnist.npz at {path}."
-            )
-        return replace(read_dataset(path, **kw), name="full MNIST")
-    return read_dataset(source, **kw)
+CHUNK = 1 << 16  # how much of a file is looked at to tell text from binary
 
 
 def read_dataset(path_or_bytes, filename=None, max_bytes=None) -> Dataset:
@@ -223,40 +55,6 @@ def read_dataset(path_or_bytes, filename=None, max_bytes=None) -> Dataset:
         files = {field: (n, _read_file(path / n, max_bytes)) for field, n in names.items()}
         return _dataset(_read_idx_set(files, max_bytes), name)
     return _dataset(_parse(_read_file(path, max_bytes), name, max_bytes), name)
-
-
-def normalize(x) -> np.ndarray:
-    """Return images (n, 28, 28) or (n, 784) as model input: float32 (n, 784) = x/255, in [0, 1]."""
-    x = np.asarray(x)
-    if x.ndim not in (2, 3) or x.shape[1:] not in ((28, 28), (784,)):
-        raise DataError(f"Images must be (n, 28, 28) or (n, 784), not {x.shape}.")
-    X = x.reshape(len(x), 784).astype(np.float32)
-    X /= 255
-    return X
-
-
-def make_splits(ds: Dataset, val_fraction=1 / 12, train_size=None, seed=0) -> Splits:
-    """Shuffle the training digits with seed, cut off val_fraction for validation, keep at most train_size, normalize.
-
-    The default 1/12 is 5,000 of MNIST's 60,000.  The same seed always gives the same split.
-    """
-    n = len(ds.y_train)
-    n_val = round(n * val_fraction)
-    if not 0 <= val_fraction < 1 or n_val >= n:
-        raise DataError(f"The validation fraction must be at least 0 and leave digits to train on, not {val_fraction}.")
-    if train_size is not None and train_size < 1:
-        raise DataError(f"The training size must be at least 1, not {train_size}.")
-    order = np.random.default_rng(seed).permutation(n)
-    val, train = order[:n_val], order[n_val:][:train_size]
-    return Splits(
-        X_train=normalize(ds.x_train[train]),
-        y_train=ds.y_train[train],
-        X_val=normalize(ds.x_train[val]),
-        y_val=ds.y_train[val],
-        X_test=normalize(ds.x_test),
-        y_test=ds.y_test,
-        name=ds.name,
-    )
 
 
 def _parse(data, name, max_bytes):

@@ -7,7 +7,7 @@ import pytest
 
 from nn.activations import ACTIVATIONS
 from nn.data import load_dataset, make_splits
-from nn.inspect import (
+from nn.explain.inspection import (
     MAX_DIGITS,
     MAX_VALUES,
     forward_pass,

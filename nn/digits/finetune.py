@@ -12,8 +12,8 @@ import io
 
 import numpy as np
 
-from nn.augment import augment
 from nn.data import DataError, normalize, read_dataset
+from nn.digits.augment import augment
 from nn.network import Network
 from nn.optim import OPTIMIZERS
 

@@ -13,7 +13,7 @@ import zipfile
 
 import numpy as np
 
-from nn.modelio import ModelFileError, write_npz
+from nn.files.model_file import ModelFileError, write_npz
 from nn.settings import TrainConfig
 from nn.train import Trainer
 

@@ -2,7 +2,7 @@
 
 Nothing here calls ``Network.forward``: the network may be training on another
 thread, and its layers keep the inputs and activations their backward pass needs
-(``nn/saliency.py`` follows the same rule for the Draw page).  Weights are batch-first as the
+(``nn/explain/saliency.py`` follows the same rule for the Draw page).  Weights are batch-first as the
 engine stores them: ``dense[i].W`` is (n_in, n_out), the seed notebooks' W
 transposed.  Not for figures: ``ui/weight_charts.py`` draws these numbers.
 """
