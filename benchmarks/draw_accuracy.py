@@ -49,7 +49,7 @@ from nn.digits.preprocess import preprocess  # noqa: E402
 from nn.explain.saliency import read  # noqa: E402
 from nn.files.model_file import load_model  # noqa: E402
 from tests.browser.harness import launch_browser, running_app, wait_for_app  # noqa: E402
-from ui.state import PRETRAINED_PATH  # noqa: E402
+from ui.session import PRETRAINED_PATH  # noqa: E402
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

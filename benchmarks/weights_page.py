@@ -63,10 +63,10 @@ def main(argv=None):
 
     splits = make_splits(load_dataset("sample"), seed=0)
     run = Run(splits, TrainConfig(hidden=(args.hidden,), epochs=5000), data_name="bundled sample")
-    lab = state.Lab()
+    lab = state.Session()
     lab.run, lab.runs = run, [run]
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    page.session_state["lab"] = lab
+    page.session_state["session"] = lab
     page.switch_page("pages/weights.py")
     run.start()
     page.run()  # the first run loads the data and warms the caches

@@ -9,12 +9,12 @@ fragment re-reads the drawing every second while the session's run is training.
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from nn.digits.finetune import MAX_DIGITS, DigitsError, MyDigits, finetune
+from nn.digits.finetune import MAX_DIGITS, DigitsError
 from nn.digits.preprocess import preprocess
 from nn.explain.saliency import read
 from ui import draw_charts as charts
+from ui.session import pretrained, session
 from ui.sidebar import model_block
-from ui.state import Model, lab, pretrained
 from ui.uploads import uploader
 
 SESSION, PRETRAINED = "Session model", "Pretrained model"
@@ -68,21 +68,15 @@ CANVAS_FIX = """<script>
 })();
 </script>"""
 
-the_lab = lab()
+me = session()
 st.session_state.setdefault("draw_clears", 0)
 st.session_state.setdefault("draw_brush", 20)
 st.session_state.setdefault("draw_centre", True)
-mine = st.session_state.setdefault("draw_digits", MyDigits())
 
 
 def draw_model():
     """Return the Model the page reads with: the session's (live while it trains) or the bundled one."""
-    return the_lab.model() if st.session_state.get("draw_model", SESSION) == SESSION else pretrained()
-
-
-def training():
-    """Return True while the session's run is computing (its net changes under our feet)."""
-    return the_lab.run is not None and the_lab.run.alive
+    return me.model() if st.session_state.get("draw_model", SESSION) == SESSION else pretrained()
 
 
 def clear():
@@ -92,23 +86,17 @@ def clear():
 
 def add_digit(image):
     """Put the drawing (28, 28) into my digits under the chosen label, then clear the canvas for the next."""
-    mine.add(image, st.session_state.draw_label)
+    me.add_digit(image, st.session_state.draw_label)
     st.session_state.draw_label = None
     clear()
 
 
 def teach():
     """Fine-tune a copy of the page's model on my digits; it becomes the session's model."""
-    base, splits = draw_model(), the_lab.splits()
-    net = finetune(base.net, mine.x, mine.y, splits.X_train, splits.y_train)
-    _, acc = net.evaluate(splits.X_test, splits.y_test)
-    meta = {**base.meta, "metrics": {**base.meta.get("metrics", {}), "test_accuracy": acc},
-            "data": f"{base.meta.get('data', '')}; fine-tuned on {len(mine)} drawn digits"}
-    the_lab.uploaded = Model(net, f"fine-tuned on {len(mine)} of your digits, from the {base.source}", meta)
-    the_lab.run = None  # ended (the button is off while one trains); it stays in the_lab.runs
+    acc = me.finetune(draw_model())
     st.session_state.draw_model = SESSION
-    st.session_state.draw_tuned = (f"Fine-tuned on your {len(mine)} digits: it reads {acc:.2%} of the "
-                                   f"{len(splits.y_test):,} test digits of the {the_lab.data_name} right.")
+    st.session_state.draw_tuned = (f"Fine-tuned on your {len(me.digits)} digits: it reads {acc:.2%} of the "
+                                   f"{len(me.splits().y_test):,} test digits of the {me.data_name} right.")
 
 
 def show_prediction(reading, strokes):
@@ -151,22 +139,22 @@ def show_teach(steps):
                      help="When the network is wrong, say what you drew and add it to your digits.")
         st.button("Add to my digits", key="draw_add", on_click=add_digit, args=(getattr(steps, "centred", None),),
                   disabled=steps is None or st.session_state.get("draw_label") is None)
-        busy = training()
+        busy = me.training
         st.button("Fine-tune on my digits", key="draw_finetune", on_click=teach, type="primary",
-                  disabled=not len(mine) or busy,
+                  disabled=not len(me.digits) or busy,
                   help="A training run is going on: fine-tune once it ends." if busy else
                   "A few steps of training on your digits mixed with MNIST digits, so it does not forget.")
-        if len(mine):
-            st.download_button("Download my digits (.npz)", mine.npz(), file_name="my_digits.npz",
+        if len(me.digits):
+            st.download_button("Download my digits (.npz)", me.digits.npz(), file_name="my_digits.npz",
                                mime="application/octet-stream", key="draw_download", on_click="ignore")
-            st.button("Remove the last one", key="draw_remove", on_click=mine.remove, args=(-1,))
-        uploader("Load digits", "draw_upload", ["npz", "csv", "zip", "gz"], DigitsError, mine.load,
+            st.button("Remove the last one", key="draw_remove", on_click=me.digits.remove, args=(-1,))
+        uploader("Load digits", "draw_upload", ["npz", "csv", "zip", "gz"], DigitsError, me.digits.load,
                  help="Digits saved with the download button, or any small dataset file in the MNIST layout "
                       f"(at most {MAX_DIGITS:,} digits in all): they join your digits.")
     with right:
-        if len(mine):
-            st.caption(f"Your digits: {len(mine)} (the labels in the corners). The .npz has the MNIST layout.")
-            st.plotly_chart(charts.digit_grid(mine.x, mine.y), key="draw_mine")
+        if len(me.digits):
+            st.caption(f"Your digits: {len(me.digits)} (the labels in the corners). The .npz has the MNIST layout.")
+            st.plotly_chart(charts.digit_grid(me.digits.x, me.digits.y), key="draw_mine")
         else:
             st.caption("Your digits will show here.")
 
@@ -175,7 +163,7 @@ def reader():
     """Show the canvas and, when there is a drawing, what the network reads, sees and why."""
     if "draw_tuned" in st.session_state:
         st.rerun()  # the session's model changed: redraw the sidebar too
-    if live and not training():
+    if live and not me.training:
         st.rerun()  # the run ended: stop re-reading every second
     left, right = st.columns([2, 3])
     with left:
@@ -203,15 +191,15 @@ def reader():
     show_teach(steps if centre else preprocess(image))
 
 
-model_block(the_lab)
+model_block(me)
 st.title("Draw a digit")
 choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model", horizontal=True,
                   help="The session's model is the one you train on the Train page (read live while it learns), "
                        "or one you uploaded or fine-tuned; the pretrained one ships with the app.")
-if choice == PRETRAINED and the_lab.model().net is not pretrained().net:
+if choice == PRETRAINED and me.model().net is not pretrained().net:
     st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
 st.html(CANVAS_FIX, unsafe_allow_javascript=True)
-live = choice == SESSION and training()
+live = choice == SESSION and me.training
 if live:
     st.caption("Your run is training: the drawing is read again every second as the network learns.")
 if note := st.session_state.pop("draw_tuned", None):

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from ui.charts import digit_examples, preload_plotly
+from ui.session import session, shared_splits
 from ui.sidebar import model_block
-from ui.state import lab, shared_splits
 
 st.title("MNIST Playground")
 st.markdown(
@@ -28,5 +28,5 @@ for column, (page, title, icon, text) in zip(st.columns(3), cards):
 
 st.caption("Works offline: a 5,000-digit sample of MNIST ships with the app, and a pretrained model is ready "
            "on every page. The full MNIST (11 MB) is one click away on the Train page.")
-model_block(lab())
+model_block(session())
 preload_plotly()

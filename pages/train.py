@@ -1,66 +1,35 @@
 """The Train page: choose settings, watch the network learn live, compare the session's runs, save the model.
 
-The page never trains: its buttons start and steer a ``ui.runs.Run`` (a worker thread
-per session), and a fragment polls the run's numbers while it is live, so only the
+The page never trains: its buttons call the ``Session`` (``ui.session``), whose runs train
+on worker processes, and a fragment polls the run's numbers while it is live, so only the
 status, metrics and chart redraw, and the page costs nothing once the run has ended.
 Not for figures (``ui/charts.py``) nor for the settings widgets (``ui/train_controls.py``).
 """
 
-from dataclasses import replace
-
 import streamlit as st
 
-from nn.explain.scorecard import scorecard
-from nn.files.model_file import ModelFileError, load_model, model_bytes
-from ui import store
+from nn.files.model_file import ModelFileError
 from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pictures, live_chart
-from ui.runs import Run
+from ui.session import architecture, session
 from ui.sidebar import model_block
-from ui.state import Model, lab
 from ui.train_controls import data_widgets, duration, key, settings_widgets
 from ui.uploads import uploader
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
 CHART = {"displayModeBar": False}
-L = lab()
-
-
-def start_run(config, paused=False):
-    """Start a new run with config on the chosen data, from the uploaded model if asked; make it the session's run."""
-    net = None
-    if st.session_state.get("continue_uploaded") and L.uploaded is not None:
-        net, _ = load_model(model_bytes(L.uploaded.net, L.uploaded.meta))  # a copy: the upload itself stays as it was
-        config = replace(config, hidden=tuple(net.sizes[1:-1]), activation=net.activation, init=net.init,
-                         dropout=net.dropout)
-    run = Run(L.splits(), config, net, data_name=L.data_name, data_source=L.data_source, browser=L.browser)
-    L.runs.append(run)
-    L.run = run
-    run.start(paused)
-    return run
+me = session()
 
 
 def apply_lr():
     """Give the running run the learning rate just chosen: it takes effect at its next step."""
-    if L.run is not None and L.run.alive:
-        L.run.set_lr(st.session_state[key("lr")])
-
-
-def polling(run):
-    """Return True while the run's numbers may still change: running, queued, finishing, or taking asked-for steps."""
-    if run is None or not run.alive:
-        return False
-    if run.status != "paused":
-        return True
-    reported = run.history[-1]["step"] if run.history else 0
-    target_run, target = st.session_state.get("step_until", (None, 0))
-    return target_run == run.id and reported < target
+    me.set_lr(st.session_state[key("lr")])
 
 
 def buttons(config):
     """Draw the run's buttons and act on the one pressed."""
-    run = L.run
-    alive = run is not None and run.alive
-    paused = alive and run.control.paused
+    run = me.run
+    alive = me.training
+    paused = alive and run.paused
     row = st.container(horizontal=True, vertical_alignment="center")
     start = row.button("Start training", key="start", type="primary", disabled=alive or config is None,
                        help="Train fresh weights with the settings on the left (Stop or Reset the current run first).")
@@ -75,71 +44,68 @@ def buttons(config):
     reset = row.button("Reset", key="reset", disabled=run is None,
                        help="Stop and forget the current run; the next Start begins from fresh random weights.")
     if start:
-        start_run(config)
+        me.start_run(config, from_upload=st.session_state.get("continue_uploaded", False))
     elif pause:
         run.pause()
     elif resume:
         run.resume()
     elif step:
-        run = run if alive else start_run(config, paused=True)
-        n = 1 if size == "batch" else run.trainer.steps_per_epoch
-        st.session_state["step_until"] = (run.id, run.trainer.step_count + n)
-        run.step(n)
+        me.step(config, size)
     elif stop:
         run.stop()
     elif reset:
-        run.stop()
-        L.run = None
+        me.reset()
     if start or pause or resume or step or stop or reset:
         st.rerun()  # redraw the buttons for the run's new state
 
 
 def status_line(run):
     """Say what the run is doing, and why it ended if it did not finish."""
-    status, t = run.status, run.trainer
+    status = run.status
     if status == "queued":
-        ahead = run.control.queued_behind() or 0
+        ahead = run.queued_ahead or 0
         st.info(f"Queued, {ahead} ahead of you: the server trains a few runs at a time and yours is next in turn."
                 if ahead else "Queued: next in line for the server's CPU.", icon="⏳")
     elif status == "running":
         st.info("Training. You can visit Weights or Draw meanwhile: it keeps learning.", icon="🏃")
     elif status == "paused":
-        st.info(f"Paused at step {t.step_count:,}. Resume, or Step a batch or an epoch at a time.", icon="⏸️")
+        st.info(f"Paused at step {run.step_count:,}. Resume, or Step a batch or an epoch at a time.", icon="⏸️")
     elif status == "finishing":
         st.info("Measuring the test accuracy…", icon="🧮")
     elif status == "done":
-        st.success(f"Done: {t.epoch:g} epochs in {duration(t.seconds)}.", icon="✅")
+        st.success(f"Done: {run.epoch:g} epochs in {duration(run.seconds)}.", icon="✅")
     elif status == "stopped":
-        st.info(f"Stopped after {t.epoch:.1f} epochs; the weights are kept.", icon="⏹️")
+        st.info(f"Stopped after {run.epoch:.1f} epochs; the weights are kept.", icon="⏹️")
     elif status == "diverged":
-        st.error(f"Training stopped because the loss blew up. {t.message}", icon="💥")
+        st.error(f"Training stopped because the loss blew up. {run.message}", icon="💥")
     elif status == "failed":
         st.error(run.error, icon="❌")
+    if run.notice:
+        st.warning(run.notice, icon="🔁")
 
 
 def live_view():
     """Draw the run's status, progress, metrics and curves; poll them while the run is live."""
-    poll = polling(L.run)
+    poll = me.changing()
 
     @st.fragment(run_every=POLL_SECONDS if poll else None)
     def live():
-        run = L.run
+        run = me.run
         if run is None:
             st.info("Choose settings on the left and press **Start training** (or **Step** to go one batch at a time).")
             return
         status_line(run)
         share, left = run.progress()
-        t = run.trainer
-        speed = f" · {t.step_count / t.seconds:,.0f} steps/s" if t.seconds else ""
+        speed = f" · {run.step_count / run.seconds:,.0f} steps/s" if run.seconds else ""
         eta = f" · about {duration(left)} left" if left is not None and run.alive else ""
-        st.progress(min(share, 1.0), text=f"Step {t.step_count:,} of {t.total_steps:,}{speed}{eta}")
+        st.progress(min(share, 1.0), text=f"Step {run.step_count:,} of {run.total_steps:,}{speed}{eta}")
         last = run.history[-1] if run.history else {}
         c = st.columns(3)
-        c[0].metric("Epoch", f"{t.epoch:.1f} / {run.config.epochs}")
+        c[0].metric("Epoch", f"{run.epoch:.1f} / {run.config.epochs}")
         c[1].metric("Train loss", f"{last['train_loss']:.3f}" if last else "–")
         c[2].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")
         live_chart(curves_figure(run.history, run.id), key="curves")
-        if poll and not polling(run):
+        if poll and not me.changing():
             st.rerun()  # the run has settled: redraw the whole page once (buttons, results) and stop polling
 
     live()
@@ -147,11 +113,8 @@ def live_view():
 
 def results(run):
     """Show a finished run's test accuracy, confusion matrix and the test digits it misread."""
-    cards = st.session_state.setdefault("scorecards", {})
-    if run.id not in cards:
-        t = run.trainer
-        cards[run.id] = scorecard(run.net.predict_proba(t.X_test), t.y_test)
-    card, X_test, y_test = cards[run.id], run.trainer.X_test, run.trainer.y_test
+    card, test = me.scorecard(run), me.splits()
+    X_test, y_test = test.X_test, test.y_test
     st.subheader("Results")
     left, right = st.columns([2, 3])
     with left:
@@ -171,54 +134,47 @@ def results(run):
 def past_runs():
     """Show the session's runs as a table and their validation curves overlaid."""
     st.subheader("Runs of this session")
-    st.dataframe([r.summary() for r in reversed(L.runs)], hide_index=True,
+    st.dataframe([r.summary() for r in reversed(me.runs)], hide_index=True,
                  column_config={"val acc": st.column_config.NumberColumn(format="percent"),
                                 "test acc": st.column_config.NumberColumn(format="percent")})
-    curves = [(f"{r.id[:6]} {r.config.optimizer} lr {r.config.lr:g}", r.history) for r in L.runs]
+    curves = [(f"{r.id[:6]} {r.config.optimizer} lr {r.config.lr:g}", r.history) for r in me.runs]
     st.plotly_chart(compare_figure(curves), key="compare", config=CHART)
 
 
 def saved_runs():
     """List this browser's saved runs (they survive reloads and closed tabs); open or delete one."""
-    saved = store.runs_of(L.browser)
+    saved = me.saved_runs()
     if not saved:
         return
     st.subheader("Saved runs of this browser")
     st.caption("Every run is saved as it trains, so a reload or a closed tab loses nothing. "
                "Keep this page's address to find them again.")
     rows = {run_id: f"{run_id[:6]} · {s['status']} · {s['extra']['data_name']} · "
-                    f"{'-'.join(map(str, [784, *s['config']['hidden'], 10]))} · epoch {s['history'][-1]['epoch']:.1f}"
+                    f"{architecture(s['config']['hidden'])} · epoch {s['history'][-1]['epoch']:.1f}"
             if s["history"] else f"{run_id[:6]} · {s['status']}" for run_id, s in saved}
     row = st.container(horizontal=True, vertical_alignment="bottom")
     chosen = row.selectbox("Saved run", list(rows), format_func=rows.get, key="saved_run")
-    if row.button("Open", key="open_saved", disabled=L.run is not None and L.run.alive,
+    if row.button("Open", key="open_saved", disabled=me.training,
                   help="Make it the session's run (an unfinished one carries on training)."):
-        L.open_run(chosen)
+        me.open_run(chosen)
         st.rerun()
-    if row.button("Delete", key="delete_saved", disabled=L.run is not None and L.run.id == chosen,
+    if row.button("Delete", key="delete_saved", disabled=me.run is not None and me.run.id == chosen,
                   help="Remove the saved run from the server for good."):
-        store.delete(chosen)
+        me.delete_saved(chosen)
         st.rerun()
 
 
 def model_files():
     """Offer the active model as an .npz download, and take an uploaded model to use or continue from."""
-    model = L.model()
-    running = L.run is not None and L.run.status == "running"
-    st.download_button("Download the model (.npz)", lambda: model_bytes(model.net, model.meta), key="download_model",
-                       file_name=f"mnist-{'-'.join(map(str, model.net.sizes))}.npz", mime="application/octet-stream",
+    model = me.model()
+    running = me.run is not None and me.run.status == "running"
+    st.download_button("Download the model (.npz)", model.file_bytes, key="download_model",
+                       file_name=f"mnist-{architecture(model.net.sizes[1:-1])}.npz", mime="application/octet-stream",
                        disabled=running, help="Pause or stop the run first." if running else
                        f"Save {model.source} ({model.architecture}) to load later here or with `python -m nn`.")
-
-    def use(data, name):
-        net, meta = load_model(data, name)
-        L.uploaded = Model(net, f"uploaded {name}", meta)
-        if L.run is not None and not L.run.alive:
-            L.run = None  # the upload becomes the active model on every page
-
-    uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, use,
+    uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, me.use_model_file,
              help="A model saved by this app: use it on the Weights and Draw pages, or continue training it.")
-    st.checkbox("Continue from the upload", key="continue_uploaded", disabled=L.uploaded is None,
+    st.checkbox("Continue from the upload", key="continue_uploaded", disabled=me.uploaded is None,
                 persist_state="session",
                 help="Start from the uploaded model's weights instead of random ones "
                      "(its layer sizes and activation replace those settings).")
@@ -227,7 +183,7 @@ def model_files():
 st.title("Train")
 settings, main = st.columns([1.25, 3], gap="large")
 with settings:
-    data_widgets(L)
+    data_widgets(me)
     st.divider()
     config, error = settings_widgets(on_change={"lr": apply_lr})
     if error:
@@ -238,9 +194,9 @@ with settings:
 with main:
     buttons(config)
     live_view()
-    if L.run is not None and not L.run.alive and L.run.test_acc is not None:
-        results(L.run)
-if L.runs:
+    if me.run is not None and not me.training and me.run.test_acc is not None:
+        results(me.run)
+if me.runs:
     past_runs()
 saved_runs()
-model_block(L)  # last: the data choice and an upload above may have changed the active model
+model_block(me)  # last: the data choice and an upload above may have changed the active model

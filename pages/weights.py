@@ -1,6 +1,6 @@
 """The Weights page: what the session's network has learned, redrawn every 2 s while it trains.
 
-It shows the active model (``Lab.model``): the run training now, else an uploaded
+It shows the active model (``Session.model``): the run training now, else an uploaded
 model, else the bundled pretrained one.  The numbers come from ``nn/explain/inspection.py``, the
 figures from ``ui/weight_charts.py``; this script only places them.
 """
@@ -12,10 +12,11 @@ import streamlit as st
 
 from nn.explain import inspection
 from nn.settings import TrainConfig
-from ui import sidebar, state
+from ui import sidebar
 from ui import weight_charts as charts
 from ui.charts import thin
 from ui.draw_charts import probability_bars
+from ui.session import session
 
 REFRESH_SECONDS = 2
 UNITS_PER_PAGE = 64
@@ -23,9 +24,9 @@ MAX_MATRIX_CELLS = 30_000  # ~40 kB a redraw at one byte per cell
 FUNCTION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
 RELUS = ("relu", "leaky_relu")  # units that are silent below zero, so "firing" means A > 0
 
-lab = state.lab()
-sidebar.model_block(lab)
-live = lab.run is not None and lab.run.alive
+me = session()
+sidebar.model_block(me)
+live = me.training
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -181,15 +182,14 @@ def health(run):
 @st.fragment(run_every=REFRESH_SECONDS if live else None)
 def view():
     """Draw everything from the active model; while a run trains, this reruns on its own."""
-    if live and not lab.run.alive:
+    if live and not me.training:
         st.rerun()  # the run ended: redraw the whole page once, without the timer
-    model = lab.model()
-    splits = lab.splits()
+    model = me.model()
+    splits = me.splits()
     X, y = splits.X_test, splits.y_test
-    run = lab.run
+    run = me.run
     if run is not None:
-        t = run.trainer
-        st.info(f"**{model.architecture}** — {model.source}: step {t.step_count:,} of {t.total_steps:,}"
+        st.info(f"**{model.architecture}** — {model.source}: step {run.step_count:,} of {run.total_steps:,}"
                 + (f", redrawn every {REFRESH_SECONDS} s." if live else "."), icon="🔴" if live else "🧠")
     else:
         st.info(f"**{model.architecture}** — {model.source}. Train one on the Train page to watch it learn here.",

@@ -7,15 +7,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nn.digits.finetune import MyDigits
+from nn.files.model_file import model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
-from ui import state
-from ui.runs import Run
+from ui import session as state
 
 
 def open_draw(**session):
-    """Return an AppTest on the Draw page for a session holding these values (e.g. lab=, draw_digits=)."""
+    """Return an AppTest on the Draw page for a session holding these values (e.g. session=)."""
     at = AppTest.from_file("../app.py", default_timeout=60)
     for key, value in session.items():
         at.session_state[key] = value
@@ -30,11 +29,11 @@ def sidebar_text(at):
     return " ".join(e.value for e in [*at.sidebar.markdown, *at.sidebar.caption])
 
 
-def uploaded_lab():
-    """Return a Lab whose session model is an uploaded one, different from the pretrained model."""
-    lab = state.Lab()
-    lab.uploaded = state.Model(Network(hidden=(16,), seed=5), "uploaded my_model.npz")
-    return lab
+def uploaded_session():
+    """Return a Session whose model is an uploaded one, different from the pretrained model."""
+    me = state.Session()
+    me.use_model_file(model_bytes(Network(hidden=(16,), seed=5)), "my_model.npz")
+    return me
 
 
 def test_empty_canvas_asks_for_a_digit_and_predicts_nothing():
@@ -46,7 +45,7 @@ def test_empty_canvas_asks_for_a_digit_and_predicts_nothing():
 
 
 def test_model_switch_says_in_the_sidebar_which_model_reads():
-    at = open_draw(lab=uploaded_lab())
+    at = open_draw(session=uploaded_session())
     assert at.radio(key="draw_model").value == "Session model"
     assert "my_model.npz" in sidebar_text(at)
     assert "Draw page reads with the bundled pretrained model" not in sidebar_text(at)
@@ -59,28 +58,26 @@ def test_model_switch_says_in_the_sidebar_which_model_reads():
 
 
 def test_a_training_run_is_read_live_and_cannot_be_fine_tuned_meanwhile():
-    lab = state.Lab()
-    lab.run = Run(state.shared_splits("sample"), TrainConfig(hidden=(16,), epochs=1, train_size=300))
-    lab.run.start(paused=True)
-    mine = MyDigits()
-    mine.add(np.eye(28), 1)
+    me = state.Session()
+    me.start_run(TrainConfig(hidden=(16,), epochs=1, train_size=300), paused=True)
+    me.add_digit(np.eye(28), 1)
     try:
-        at = open_draw(lab=lab, draw_digits=mine)
+        at = open_draw(session=me)
         assert any("read again every second" in c.value for c in at.caption)
         assert at.button(key="draw_finetune").disabled
     finally:
-        lab.run.stop()
-        lab.run.join(30)
+        me.run.stop()
+        me.run.join(30)
 
 
 def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretrained_alone():
-    mine = MyDigits()
+    me = state.Session()
     splits = state.shared_splits("sample")
     for i in range(3):
-        mine.add(splits.X_test[i], int(splits.y_test[i]))
+        me.add_digit(splits.X_test[i], int(splits.y_test[i]))
     shared = state.pretrained().net
     before = shared.copy_weights()
-    at = open_draw(draw_digits=mine)
+    at = open_draw(session=me)
     at.radio(key="draw_model").set_value("Pretrained model").run()
     assert at.download_button(key="draw_download") is not None
     at.button(key="draw_finetune").click().run()
@@ -88,7 +85,7 @@ def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretr
     assert any("Fine-tuned on your 3 digits" in s.value for s in at.success)
     assert at.radio(key="draw_model").value == "Session model"
     assert "fine-tuned on 3 of your digits" in sidebar_text(at)
-    lab = at.session_state["lab"]
+    lab = at.session_state["session"]
     assert lab.model().net is not shared
     for name, w in shared.copy_weights().items():
         np.testing.assert_array_equal(w, before[name])

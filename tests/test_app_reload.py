@@ -5,21 +5,18 @@ session reattaches to the run if the server still has it, and otherwise restores
 checkpoint, carrying on if it was cut off mid-training.
 """
 
+import uuid
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn.settings import TrainConfig
-from ui import runs
-from ui.runs import Run
-from ui.scheduler import Scheduler
+from ui.runs import store
+from ui.runs.handle import RunHandle
+from ui.runs.scheduler import Scheduler
+from ui.runs.worker import Run
 
-BROWSER = "0123456789abcdef"
-
-
-@pytest.fixture(autouse=True)
-def run_folder(tmp_path, monkeypatch):
-    monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(tmp_path))
-    return tmp_path
+BROWSER = uuid.uuid4().hex[:16]  # this file's browser: the run folder is shared with the worker processes
 
 
 def open_train_page(**params):
@@ -35,81 +32,78 @@ def open_train_page(**params):
 
 def test_new_session_gets_ids_in_the_url():
     at = open_train_page()
-    lab = at.session_state["lab"]
+    lab = at.session_state["session"]
     assert len(lab.browser) == 16
     assert at.query_params["b"] == lab.browser
 
 
+def saved_run(splits, config, browser=BROWSER, steps=None):
+    """Train a run here, as a worker would, until it ends (or holds after ``steps``); return it, checkpointed.
+
+    Only its checkpoint stays for the page to find: as after a server restart.
+    """
+    run = Run(uuid.uuid4().hex[:12], splits, config, data_name="bundled sample", browser=browser,
+              scheduler=Scheduler(1))
+    run.start(paused=steps is not None)
+    if steps is None:
+        run.join(60)
+    else:
+        run.control.step(steps)
+        while run.trainer.step_count < steps:
+            run.join(0.05)
+        run.save()  # its last checkpoint, written mid-training
+    return run
+
+
 def test_reload_brings_back_a_finished_run(splits):
-    run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=300), data_name="bundled sample",
-              browser=BROWSER, scheduler=Scheduler(1))
-    run.start()
-    run.join(60)
-    del runs.LIVE[run.id]  # as after a server restart: only the checkpoint is left
+    run = saved_run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=300))
     at = open_train_page(b=BROWSER, run=run.id)
-    back = at.session_state["lab"].run
-    assert back is not run and back.id == run.id and back.status == "done"
+    back = at.session_state["session"].run
+    assert back.id == run.id and back.status == "done"
     assert any(m.label == "Test accuracy" for m in at.metric)
     assert at.query_params["run"] == run.id
 
 
-def test_reload_reattaches_to_the_live_run(splits):
-    run = Run(splits, TrainConfig(hidden=(16,), epochs=5000, train_size=300), browser=BROWSER,
-              scheduler=Scheduler(1))
-    run.start()
+def test_reload_reattaches_to_the_live_run():
+    run = RunHandle.start(TrainConfig(hidden=(16,), epochs=5000, train_size=300), browser=BROWSER)
     try:
         at = open_train_page(b=BROWSER, run=run.id)
-        assert at.session_state["lab"].run is run  # the very same run, still learning: nothing lost
+        assert at.session_state["session"].run is run  # the very same run, still learning: nothing lost
+        assert run.alive
     finally:
         run.stop()
         run.join(10)
 
 
 def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
-    run = Run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), browser=BROWSER, scheduler=Scheduler(1))
-    run.start(paused=True)
-    run.step(4)
-    while run.trainer.step_count < 4:
-        run.join(0.05)
-    run.save()  # its last checkpoint, written mid-training; then the server "restarts"
-    runs.LIVE.pop(run.id)
-    try:
-        at = open_train_page(b=BROWSER, run=run.id)
-        back = at.session_state["lab"].run
-        assert back is not run
-        back.join(60)
-        assert back.history[:len(run.history)] == run.history  # carried on from step 4, not from scratch
-        assert back.trainer.step_count == back.trainer.total_steps and back.status == "done"
-    finally:
-        run.stop()
-        run.join(10)
+    run = saved_run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), steps=4)
+    run.control.stop()  # the old server is gone; its checkpoint says "cut off at step 4"
+    at = open_train_page(b=BROWSER, run=run.id)
+    back = at.session_state["session"].run
+    assert back.join(60)
+    assert back.history[:len(run.trainer.history)] == run.trainer.history  # carried on from step 4, not from 0
+    assert back.step_count == back.total_steps and back.status == "done"
 
 
 def test_unknown_or_malformed_run_ids_open_an_empty_page():
     for bad in ("ffffffffffff", "../../etc/passwd"):
         at = open_train_page(b=BROWSER, run=bad)
-        assert at.session_state["lab"].run is None
+        assert at.session_state["session"].run is None
         assert "run" not in at.query_params
 
 
-def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits, run_folder):
-    mine = []
-    for _ in range(2):
-        run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), data_name="bundled sample",
-                  browser=BROWSER, scheduler=Scheduler(1))
-        run.start()
-        run.join(60)
-        mine.append(run.id)
-    other = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), browser="fedcba9876543210",
-                scheduler=Scheduler(1))
-    other.start()
-    other.join(60)
-    at = open_train_page(b=BROWSER)
+def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits):
+    run_folder = store.folder()
+    config = TrainConfig(hidden=(16,), epochs=1, train_size=100)
+    browser = uuid.uuid4().hex[:16]
+    mine = [saved_run(splits, config, browser).id for _ in range(2)]
+    other = saved_run(splits, config, browser=uuid.uuid4().hex[:16])
+    at = open_train_page(b=browser)
     listed = [o.split(" ")[0] for o in at.selectbox(key="saved_run").options]
     assert sorted(listed) == sorted(i[:6] for i in mine)  # not the other browser's run
     at.selectbox(key="saved_run").set_value(mine[0])
     at.button(key="open_saved").click().run()
-    assert at.session_state["lab"].run.id == mine[0]
+    assert at.session_state["session"].run.id == mine[0]
     at.selectbox(key="saved_run").set_value(mine[1]).run()
     at.button(key="delete_saved").click().run()
     assert not (run_folder / f"{mine[1]}.npz").exists()

@@ -1,6 +1,7 @@
 """The Weights page draws any model the session has (pretrained, a run's, deep or wide) and its pickers work."""
 
 import json
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -9,8 +10,8 @@ from nn.files.model_file import build_metadata, save_model
 from nn.network import Network
 from nn.settings import TrainConfig
 from nn.train import Trainer
-from ui import state
-from ui.runs import Run
+from ui import session as state
+from ui.runs.handle import RunHandle
 
 TINY = dict(epochs=1, train_size=300, batch_size=50)
 
@@ -38,7 +39,7 @@ def open_weights(lab=None):
     """Return an AppTest on the Weights page, for a session holding ``lab`` (a fresh Lab by default)."""
     at = AppTest.from_file("../app.py", default_timeout=60)
     if lab is not None:
-        at.session_state["lab"] = lab
+        at.session_state["session"] = lab
     at.switch_page("pages/weights.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -46,20 +47,20 @@ def open_weights(lab=None):
 
 
 def finished_run(**settings):
-    """Return a Run of TINY settings (and these) that has trained to its end."""
-    run = Run(state.shared_splits("sample"), TrainConfig(**{**TINY, **settings}), data_name="bundled sample")
-    run.start()
+    """Return a run of TINY settings (and these) that has trained to its end."""
+    run = RunHandle.start(TrainConfig(**{**TINY, **settings}), data_name="bundled sample")
     run.join(60)
     assert run.status == "done", run.error
     return run
 
 
-def lab_with(run=None, uploaded=None):
-    """Return a Lab whose active model is this run or this uploaded model."""
-    lab = state.Lab()
-    lab.run, lab.uploaded = run, uploaded
-    lab.runs = [run] if run else []
-    return lab
+def session_with(run=None, uploaded=None):
+    """Return a Session whose active model is this run, or this uploaded Model."""
+    me = state.Session()
+    me.uploaded = uploaded
+    if run is not None:
+        me.open_run(run.id)
+    return me
 
 
 def figure(at, key):
@@ -99,7 +100,7 @@ def test_pretrained_model_is_shown_before_any_training():
 
 def test_a_short_runs_model_with_its_training_health():
     run = finished_run(hidden=(24,))
-    at = open_weights(lab_with(run))
+    at = open_weights(session_with(run))
     assert f"run {run.id[:6]}" in at.info[0].value and "step" in at.info[0].value
     assert {"weights_health_grad", "weights_health_ratio", "weights_health_dead"} <= charts(at)
     grad = figure(at, "weights_health_grad")
@@ -110,7 +111,7 @@ def test_a_short_runs_model_with_its_training_health():
 
 def test_a_two_hidden_layer_model_shows_every_layer():
     run = finished_run(hidden=(20, 12), activation="tanh")
-    at = open_weights(lab_with(run))
+    at = open_weights(session_with(run))
     assert {"weights_layer_bars_1", "weights_layer_bars_2"} <= charts(at)
     latex = [x.value.strip("$\n") for x in at.latex]
     assert r"Z_1 = W_1\,X + b_1" in latex and r"A_2 = \mathrm{tanh}(Z_2)" in latex
@@ -155,7 +156,7 @@ def test_what_a_unit_learned_is_its_weights_minus_their_start():
 
 def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model():
     wide = state.Model(Network((300,), seed=1), "uploaded wide.npz", {})
-    lab = lab_with(uploaded=wide)
+    lab = session_with(uploaded=wide)
     at = open_weights(lab)
     assert "file does not say how it started" in captions(at)
     assert at.toggle(key="weights_learned").disabled  # no known start to take away
@@ -173,16 +174,15 @@ def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model():
 
 
 def test_a_live_run_is_redrawn_on_a_timer():
-    run = Run(state.shared_splits("sample"), TrainConfig(hidden=(16,), **TINY), data_name="bundled sample")
-    run.start(paused=True)  # alive, and holding still so the test is quick and steady
-    try:
-        at = open_weights(lab_with(run))
+    run = RunHandle.start(TrainConfig(hidden=(16,), **TINY), data_name="bundled sample", paused=True)
+    try:  # alive, and holding still so the test is quick and steady
+        at = open_weights(session_with(run))
         assert "redrawn every 2 s" in at.info[0].value
         run.step(3)
         for _ in range(100):
-            if run.trainer.step_count == 3:
+            if run.step_count == 3:
                 break
-            run.join(0.05)
+            time.sleep(0.05)
         at.run()
         assert "step 3 of" in at.info[0].value
         assert {"weights_grid", "weights_health_grad"} <= charts(at)

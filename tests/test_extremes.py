@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from nn.data import load_dataset, make_splits
 from nn.settings import SETTINGS, TrainConfig
 from nn.train import Control, Trainer
-from ui.runs import Run
-from ui.scheduler import Scheduler
+from ui.runs.worker import Run
+from ui.runs.scheduler import Scheduler
 
 SMALL = TrainConfig(hidden=(32,), batch_size=32, epochs=1, train_size=64)
 # A setting that really does blow up on this data: momentum carries a too-big step into the next one.
@@ -163,10 +163,10 @@ def test_a_batch_larger_than_the_data_is_the_full_batch(splits):
 ], ids=["lr 10 blows up", "1024x4", "one neuron, lr 1e-7, batch 1"])
 def test_a_sessions_run_with_extreme_settings_ends_with_a_plain_status(splits, config, status, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(tmp_path))
-    run = Run(splits, config, data_name="sample", browser="me", scheduler=Scheduler(1))
+    run = Run("0123456789ab", splits, config, data_name="sample", browser="me", scheduler=Scheduler(1))
     run.start()
     run.join(60)
     assert not run.alive and run.status == status and not run.error
-    assert finite(run.net) and 0 <= run.test_acc <= 1
-    back = Run.restore(run.id, lambda source: splits)  # what a reload shows
-    assert back.status == status and finite(back.net)
+    assert finite(run.trainer.net) and 0 <= run.test_acc <= 1
+    back = Run.restore(run.id)  # what a reload shows
+    assert back.status == status and finite(back.trainer.net)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from nn.settings import TrainConfig
-from ui import runs
+from ui.runs import worker as runs
 from ui.runs import Run
-from ui.scheduler import Scheduler
+from ui.runs.scheduler import Scheduler
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import threading
 import time
 
 from tests.test_training import wait_until
-from ui.scheduler import ScheduledControl, Scheduler
+from ui.runs.scheduler import ScheduledControl, Scheduler
 
 
 class Work:

@@ -3,13 +3,13 @@
 import streamlit as st
 
 
-def model_block(lab):
+def model_block(session):
     """Show the active model's architecture, origin and accuracy, and the dataset in use."""
-    model = lab.model()
+    model = session.model()
     with st.sidebar:
         st.subheader("Model")
         st.markdown(f"**{model.architecture}**  \n{model.source}")
         acc = model.accuracy
         st.caption(f"Test accuracy: {acc:.2%}" if acc is not None else "Test accuracy: not measured yet")
         st.subheader("Data")
-        st.caption(lab.data_name)
+        st.caption(session.data_name)

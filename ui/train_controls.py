@@ -12,7 +12,6 @@ import streamlit as st
 
 from nn.data import DataError, download_mnist, mnist_path
 from nn.settings import SETTINGS, TrainConfig
-from ui.state import shared_splits, uploaded_splits
 from ui.uploads import uploader
 
 DATA_CHOICES = {"sample": "Bundled sample (4,000 digits, works offline)",
@@ -79,8 +78,8 @@ def log_steps(lo, hi, default):
     return sorted(v for v in steps | {default} if lo <= v <= hi)
 
 
-def data_widgets(lab):
-    """Draw the dataset choice with its download button or uploader; point lab at the chosen data once it is there."""
+def data_widgets(session):
+    """Draw the dataset choice with its download button or uploader; point the session at the chosen data once there."""
     if st.session_state.pop("data_reset", False):  # a failed download falls back to the sample
         st.session_state["set_data"] = "sample"
     choice = st.radio("Dataset", list(DATA_CHOICES), format_func=DATA_CHOICES.get, key="set_data",
@@ -94,22 +93,13 @@ def data_widgets(lab):
             _download()
     if choice == "upload":
         uploader("Your digits file", "data_upload", ["npz", "csv", "zip", "gz"], DataError,
-                 lambda data, name: setattr(lab, "uploaded_data", uploaded_splits(data, name)),
+                 session.use_data_file,
                  help="Keras' mnist.npz, Kaggle's train.csv, or a .zip of the four MNIST IDX files.")
-        if lab.uploaded_data is None:
+        if session.uploaded_data is None:
             st.caption("Until a file is read, training uses the bundled sample.")
-    ready = {"sample": True, "mnist": mnist_path().is_file(), "upload": lab.uploaded_data is not None}
-    _use(lab, choice if ready[choice] else "sample")
-
-
-def _use(lab, source):
-    """Point lab at source's digits; if they cannot be read, say why and stay on the sample."""
-    try:
-        splits = lab.uploaded_data if source == "upload" else shared_splits(source)
-    except DataError as err:
-        st.error(str(err))
-        source, splits = "sample", shared_splits("sample")
-    lab.data_source, lab.data_name = source, splits.name
+    ready = {"sample": True, "mnist": mnist_path().is_file(), "upload": session.uploaded_data is not None}
+    if error := session.choose_data(choice if ready[choice] else "sample"):
+        st.error(error)
 
 
 def _download():

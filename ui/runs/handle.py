@@ -1,0 +1,298 @@
+"""The web server's side of a run: a handle that steers it and reads its numbers from its worker.
+
+A page never trains and never waits on training: ``RunHandle.start`` places the run on a
+worker process (``ui.runs.pool``), the buttons send quick calls (pause, step, …), and the
+page reads a snapshot of the run's numbers, fetched at most every ``FRESH_SECONDS`` however
+many times a script asks.  The network is copied over only when its step has changed.
+Once a run has ended, the handle keeps its last numbers and weights and lets the actor go.
+
+If the worker holding a run dies (killed, out of memory), the handle puts the run back on
+a worker from its last checkpoint and says so; a run with no checkpoint says plainly that
+it stopped.  Not for Streamlit calls: pages reach runs through ``ui.session``.
+"""
+
+import math
+import time
+import uuid
+import weakref
+
+from nn.files.model_file import build_metadata
+from nn.network import Network
+from nn.settings import TrainConfig
+from ui.runs import pool, store
+
+FRESH_SECONDS = 0.25  # numbers this recent are reused: a script run asks for them many times
+LIVE = weakref.WeakValueDictionary()  # run id -> handle, for the runs of this web process
+ENDED = ("done", "stopped", "diverged", "failed")
+
+
+class RunHandle:
+    """One run as the pages see it: its settings, its numbers, its network, and its buttons."""
+
+    def __init__(self, run_id, config, data_name, data_source, browser, continued=False, created=None):
+        self.id = run_id
+        self.config = config
+        self.data_name, self.data_source, self.browser = data_name, data_source, browser
+        self.continued = continued  # started from given weights, not the config's random ones
+        self.created = created or time.time()
+        self.notice = ""  # said once something happened to the run that the page should tell
+        self._actor = None
+        self._snap = {"status": "ready", "alive": False, "step": 0, "total_steps": 0, "steps_per_epoch": 1,
+                      "seconds": 0.0, "lr": config.lr, "message": "", "error": "", "test_acc": None,
+                      "test_loss": None, "paused": False, "queued_ahead": None, "unfinished": False}
+        self._history = []
+        self._read_at = -math.inf
+        self._net, self._net_step, self._weights_at = None, None, -math.inf
+        LIVE[run_id] = self
+
+    # --- making one ---------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, config, data_source="sample", data_name="", browser=None, weights=None, data=None, paused=False):
+        """Place a new run on a worker and start it (held at once with paused=True); return its handle.
+
+        ``weights`` are a network's parameters to continue from; ``data`` uploaded splits
+        (they go to the cluster once).
+        """
+        run = cls(uuid.uuid4().hex[:12], config, data_name, data_source, browser, continued=weights is not None)
+        run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
+                                browser=browser, weights=weights, data=None if data is None else pool.scatter(data))
+        run._took(run._actor.start(paused).result(pool.CALL_SECONDS))
+        return run
+
+    @classmethod
+    def open(cls, run_id):
+        """Return run run_id: this server's handle if it has one, else rebuilt from its checkpoint, or None.
+
+        A run cut off mid-training goes back on a worker and carries on; an ended one is
+        read from its checkpoint alone.
+        """
+        if run_id in LIVE:
+            return LIVE[run_id]
+        saved = store.load(run_id)
+        if saved is None:
+            return None
+        arrays, state = saved
+        extra = state["extra"]
+        try:
+            config = TrainConfig.from_dict(state["config"])
+        except (TypeError, ValueError):
+            return None
+        run = cls(run_id, config, extra["data_name"], extra["data_source"], extra["browser"], created=extra["created"])
+        run._history = state["history"]
+        run._snap.update(status=state["status"], step=state["step_count"], seconds=state["seconds"],
+                         lr=state["lr"], message=state["message"], test_acc=extra["test_acc"],
+                         test_loss=extra["test_loss"])
+        run._set_net(state["step_count"], arrays)
+        if state["status"] in ("ready", "running"):
+            run._carry_on()
+        return run
+
+    def _carry_on(self):
+        """Put the run back on a worker from its checkpoint and let it go on training."""
+        self._actor = pool.place(self.id, restore=True)
+        self._took(self._actor.carry_on(len(self._history)).result(pool.CALL_SECONDS))
+
+    # --- talking to the worker --------------------------------------------------------------
+
+    def _call(self, method, *args):
+        """Call the actor's method and return its answer; if its worker is gone, recover and return None."""
+        if self._actor is None:
+            return None
+        try:
+            return getattr(self._actor, method)(*args).result(pool.CALL_SECONDS)
+        except Exception:  # the worker died or cannot be reached: whatever the error, the run must recover
+            self._lost()
+            return None
+
+    def _lost(self):
+        """The worker holding the run is gone: carry on from the checkpoint elsewhere, or say it stopped."""
+        self._actor = None
+        saved = store.load(self.id, with_arrays=False) if self.browser else None
+        if saved is not None and saved[1]["status"] in ("ready", "running"):
+            try:
+                self._carry_on()
+                self.notice = (f"The worker training this run stopped; the run carried on from its last checkpoint "
+                               f"(step {saved[1]['step_count']:,}) on another worker.")
+                return
+            except Exception:  # no worker could take it: fall through and say so
+                self._actor = None
+        self._snap.update(alive=False, status="failed", queued_ahead=None,
+                          error="The worker training this run stopped, and the run could not be carried on. "
+                                "Start it again, or open it from the saved runs.")
+
+    def _read(self):
+        """Refresh the snapshot unless it is fresh; once the run has ended, keep its weights and let the actor go."""
+        if self._actor is None or time.monotonic() - self._read_at < FRESH_SECONDS:
+            return self._snap
+        snap = self._call("snapshot", len(self._history))
+        if snap is not None:
+            self._took(snap)
+            if not snap["alive"] and snap["status"] in ENDED:
+                self._fetch_weights()
+                self._actor = None  # the run is over: its numbers and weights are here now
+        return self._snap
+
+    def _took(self, snap):
+        """Keep a snapshot from the worker: its new metrics join the history."""
+        self._history = self._history + snap.pop("history")
+        self._snap = snap
+        self._read_at = time.monotonic()
+
+    def _fetch_weights(self):
+        """Copy the network over if its step has changed since the last copy."""
+        answer = self._call("weights", self._net_step)
+        if answer is not None:
+            step, weights = answer
+            if weights is not None:
+                self._set_net(step, weights)
+
+    def _set_net(self, step, weights):
+        """Make a network of the run's shape holding these weights."""
+        c = self.config
+        net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
+        net.set_weights(weights)
+        self._net, self._net_step = net, step
+        self._weights_at = time.monotonic()
+
+    # --- what the pages read ----------------------------------------------------------------
+
+    @property
+    def status(self):
+        """Return one of ready, queued, running, paused, finishing, done, stopped, diverged, failed."""
+        return self._read()["status"]
+
+    @property
+    def alive(self):
+        """Return True while the run is on a worker: running, paused, queued or finishing."""
+        return self._read()["alive"]
+
+    @property
+    def history(self):
+        """Return the metrics reported so far, oldest first."""
+        self._read()
+        return self._history
+
+    @property
+    def step_count(self):
+        """Return how many steps the run has taken."""
+        return self._read()["step"]
+
+    @property
+    def total_steps(self):
+        """Return how many steps the whole run takes."""
+        return self._read()["total_steps"]
+
+    @property
+    def steps_per_epoch(self):
+        """Return how many steps make one epoch."""
+        return self._snap["steps_per_epoch"]
+
+    @property
+    def epoch(self):
+        """Return how many epochs are done, as a float."""
+        return self.step_count / max(self.steps_per_epoch, 1)
+
+    @property
+    def seconds(self):
+        """Return the seconds spent computing so far."""
+        return self._read()["seconds"]
+
+    @property
+    def message(self):
+        """Return why the run ended early, if it diverged."""
+        return self._read()["message"]
+
+    @property
+    def error(self):
+        """Return what went wrong if the run failed."""
+        return self._read()["error"]
+
+    @property
+    def test_acc(self):
+        """Return the test accuracy once measured, else None."""
+        return self._read()["test_acc"]
+
+    @property
+    def paused(self):
+        """Return True when Pause (or Step) holds the run."""
+        return self._read()["paused"]
+
+    @property
+    def queued_ahead(self):
+        """Return how many runs wait before this one for a core, or None when it is not waiting."""
+        return self._read()["queued_ahead"]
+
+    @property
+    def unfinished(self):
+        """Return True for a run cut off mid-training that has not been carried on."""
+        return not self.alive and self._snap["status"] in ("ready", "running")
+
+    @property
+    def net(self):
+        """Return the run's network as of its last copy (recopied while it learns, at most every FRESH_SECONDS)."""
+        if self._actor is not None and time.monotonic() - self._weights_at >= FRESH_SECONDS:
+            self._fetch_weights()
+        if self._net is None:  # its worker died before a copy was made: show the shape it had
+            c = self.config
+            self._net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
+        return self._net
+
+    def progress(self):
+        """Return (share done in [0, 1], seconds left estimated from the speed so far, or None)."""
+        done, total = self.step_count, max(self.total_steps, 1)
+        if not done:
+            return done / total, None
+        return done / total, self.seconds / done * (total - done)
+
+    def metadata(self):
+        """Return the model-file metadata of the run's network as it is now."""
+        last = self.history[-1] if self.history else {}
+        metrics = {"test_accuracy": self.test_acc, "val_accuracy": last.get("val_acc"),
+                   "epochs": self.epoch, "train_seconds": self.seconds}
+        return build_metadata(self.config, metrics, f"trained in the playground on {self.data_name}")
+
+    def summary(self):
+        """Return the run's settings and results as one flat row, for the table of runs."""
+        last = self.history[-1] if self.history else {}
+        c = self.config
+        return {
+            "run": self.id[:6], "status": self.status, "data": self.data_name,
+            "layers": "-".join(map(str, self.net.sizes)), "activation": c.activation, "optimiser": c.optimizer,
+            "lr": c.lr, "batch": c.batch_size, "epochs": c.epochs,
+            "val acc": last.get("val_acc"), "test acc": self.test_acc, "seconds": round(self.seconds, 1),
+        }
+
+    # --- the buttons ------------------------------------------------------------------------
+
+    def pause(self):
+        """Hold the run after its current step."""
+        self._steer("pause")
+
+    def resume(self):
+        """Let a paused run go on."""
+        self._steer("resume")
+
+    def step(self, n=1):
+        """Run n more steps, then hold."""
+        self._steer("step", n)
+
+    def stop(self):
+        """End the run; the weights stay and the test accuracy is measured."""
+        self._steer("stop")
+
+    def set_lr(self, lr):
+        """Change the base learning rate from the run's next step on."""
+        self._steer("set_lr", lr)
+
+    def _steer(self, method, *args):
+        """Send a control to the run and make the next read fetch its new state."""
+        self._call(method, *args)
+        self._read_at = -math.inf
+
+    def join(self, timeout=None):
+        """Wait until the run has ended (for tests and scripts); return True if it did."""
+        end = time.monotonic() + (math.inf if timeout is None else timeout)
+        while self.alive and time.monotonic() < end:
+            time.sleep(FRESH_SECONDS)
+        return not self.alive

@@ -1,0 +1,221 @@
+"""What runs in a worker process: one training run, driven by a thread, checkpointed as it goes.
+
+The web server never trains.  ``ui.runs.pool`` places each run as a ``RunActor`` on a
+worker process of the cluster (a local pool that the app starts itself, or a Dask
+cluster named by ``$PLAYGROUND_CLUSTER``), and the page reads the run's numbers through
+``ui.runs.handle.RunHandle``.  Inside a worker, a ``Run`` is a ``Trainer`` with its
+``Control`` and the thread that drives it; the runs of one worker take turns on its one
+core through that worker's ``Scheduler``, so twenty runs on two workers all move.  Each
+worker loads a dataset once and every run on it shares those arrays.  The checkpoint of
+every run owned by a browser is written to the shared run folder every few seconds, so a
+reload, a closed tab or a dead worker loses at most that much.  Nothing here calls Streamlit.
+"""
+
+import os
+import threading
+import time
+
+from nn.data import DataError, load_dataset, make_splits
+from nn.digits.augment import transform_for
+from nn.files.checkpoint import restore_trainer
+from nn.network import Network
+from nn.settings import TrainConfig
+from nn.train import Trainer
+from ui.runs import store
+from ui.runs.scheduler import ScheduledControl, Scheduler
+
+REPORT_SECONDS = 0.5  # the charts' refresh: fast enough to look live, rare enough to cost little
+SAVE_SECONDS = 5.0  # how often a live run is checkpointed: at most this much training is lost in a crash
+WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the web process, which serves pages
+
+SCHEDULER = Scheduler(int(os.environ.get("PLAYGROUND_SLOTS_PER_WORKER", "1")))  # this process's share of the CPU
+_DATA = {}  # dataset name -> splits, loaded once per worker process and shared by its runs
+_DATA_LOCK = threading.Lock()
+
+
+def splits_of(source):
+    """Return the splits of a named dataset, loaded once in this process and shared by its runs.
+
+    A run whose data this worker cannot read (an upload, or the full MNIST missing here)
+    trains on the bundled sample instead.
+    """
+    source = source if source in ("sample", "mnist") else "sample"
+    with _DATA_LOCK:
+        if source not in _DATA:
+            try:
+                _DATA[source] = make_splits(load_dataset(source), seed=0)
+            except DataError:
+                _DATA[source] = make_splits(load_dataset("sample"), seed=0)
+        return _DATA[source]
+
+
+class Run:
+    """One run: a Trainer, its Control and the thread that drives it."""
+
+    def __init__(self, run_id, splits, config, net=None, data_name="", data_source="sample", browser=None,
+                 scheduler=SCHEDULER, trainer=None, created=None):
+        self.id = run_id
+        self.data_name, self.data_source = data_name, data_source
+        self.browser = browser  # whose run this is; None: not checkpointed
+        self.trainer = trainer or Trainer(splits, config, net, report_seconds=REPORT_SECONDS,
+                                          transform=transform_for(config))
+        self.control = ScheduledControl(scheduler)
+        self.test_loss = self.test_acc = None
+        self.error = ""
+        self.created = created or time.time()
+        self._thread = None
+
+    @property
+    def config(self):
+        """Return the run's settings."""
+        return self.trainer.config
+
+    def start(self, paused=False):
+        """Start the training thread; with paused=True it waits for Step or Resume."""
+        if paused:
+            self.control.pause()
+        self._thread = threading.Thread(target=self._work, name=f"run-{self.id}", daemon=True)
+        self._thread.start()
+
+    def _work(self):
+        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy."""
+        try:
+            saved = time.monotonic()
+            for _ in self.trainer.run(self.control):
+                if time.monotonic() - saved > SAVE_SECONDS:
+                    self.save()
+                    saved = time.monotonic()
+            self.test_loss, self.test_acc = self.trainer.test()
+        except Exception as e:  # a run must not die silently: the page shows what went wrong
+            self.trainer.status, self.error = "failed", f"Training failed: {e}"
+        finally:
+            self.control.release()
+            self.save()
+
+    def save(self):
+        """Checkpoint the run to the run folder, if it belongs to a browser."""
+        if self.browser is not None:
+            store.save(self.id, self.trainer, {"browser": self.browser, "data_source": self.data_source,
+                                               "data_name": self.data_name, "test_acc": self.test_acc,
+                                               "test_loss": self.test_loss, "created": self.created})
+
+    @classmethod
+    def restore(cls, run_id, scheduler=SCHEDULER):
+        """Return run run_id rebuilt from its checkpoint, or None if there is no readable one."""
+        saved = store.load(run_id)
+        if saved is None:
+            return None
+        arrays, state = saved
+        extra = state["extra"]
+        splits = splits_of(extra["data_source"])
+        config = TrainConfig.from_dict(state["config"])
+        trainer = restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS, transform=transform_for(config))
+        run = cls(run_id, splits, config, data_name=extra["data_name"], data_source=extra["data_source"],
+                  browser=extra["browser"], scheduler=scheduler, trainer=trainer, created=extra["created"])
+        run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
+        return run
+
+    def join(self, timeout=None):
+        """Wait for the training thread to end."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self):
+        """Return True while the training thread is running, paused or queued."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def unfinished(self):
+        """Return True for a restored run that was cut off mid-training and can carry on."""
+        return not self.alive and self.trainer.status in ("ready", "running")
+
+    @property
+    def status(self):
+        """Return one of ready, queued, running, paused, done, stopped, diverged, failed, finishing."""
+        if self.alive and self.trainer.status in ("ready", "running"):
+            if self.control.queued_behind() is not None:
+                return "queued"
+            return "paused" if self.control.holding else "running"
+        if self.alive:
+            return "finishing"  # ended, measuring the test accuracy
+        return self.trainer.status
+
+    def snapshot(self, since=0):
+        """Return the run's numbers now, with the metrics reported after the first ``since``, as plain values."""
+        t = self.trainer
+        return {
+            "status": self.status, "alive": self.alive, "unfinished": self.unfinished,
+            "step": t.step_count, "total_steps": t.total_steps, "steps_per_epoch": t.steps_per_epoch,
+            "seconds": t.seconds, "lr": t.lr, "message": t.message, "error": self.error,
+            "test_acc": self.test_acc, "test_loss": self.test_loss, "paused": self.control.paused,
+            "queued_ahead": self.control.queued_behind(), "history": t.history[since:],
+        }
+
+
+class RunActor:
+    """One run as an actor of the cluster: every method is a quick call; the training is the Run's thread.
+
+    Created by ``ui.runs.pool``: fresh (``weights`` to continue from, ``data`` for uploaded
+    splits) or, with ``restore=True``, from the run's checkpoint.
+    """
+
+    def __init__(self, run_id, config=None, data_source="sample", data_name="", browser=None, weights=None,
+                 data=None, restore=False):
+        if restore:
+            self.run = Run.restore(run_id)
+            if self.run is None:
+                raise LookupError(f"Run {run_id} has no readable checkpoint.")
+            return
+        config = TrainConfig.from_dict(config)
+        splits = data if data is not None else splits_of(data_source)
+        net = None
+        if weights is not None:  # continue from an uploaded model: its weights replace the random start
+            net = Network(config.hidden, config.activation, config.init, config.dropout, config.seed)
+            net.set_weights(weights)
+        self.run = Run(run_id, splits, config, net, data_name=data_name, data_source=data_source, browser=browser)
+
+    def start(self, paused=False):
+        """Start training (held at once with paused=True, for Step); return the first snapshot."""
+        self.run.start(paused)
+        return self.run.snapshot()
+
+    def carry_on(self, since=0):
+        """Start a restored run that was cut off mid-training; return a snapshot (see ``Run.snapshot``)."""
+        if self.run.unfinished:
+            self.run.start()
+        return self.run.snapshot(since)
+
+    def pause(self):
+        """Hold the run after its current step."""
+        self.run.control.pause()
+
+    def resume(self):
+        """Let a paused run go on."""
+        self.run.control.resume()
+
+    def step(self, n=1):
+        """Run n more steps, then hold."""
+        self.run.control.step(n)
+
+    def stop(self):
+        """End the run; the weights stay and the test accuracy is measured."""
+        self.run.control.stop()
+
+    def set_lr(self, lr):
+        """Change the base learning rate from the next step on."""
+        self.run.trainer.lr = lr
+
+    def snapshot(self, since=0):
+        """Return the run's numbers (see ``Run.snapshot``)."""
+        return self.run.snapshot(since)
+
+    def weights(self, unless_step=None):
+        """Return (step, {name: array}) of the network now, or (step, None) if it is still at ``unless_step``."""
+        t = self.run.trainer
+        step = t.step_count
+        return step, (None if step == unless_step else t.net.copy_weights())
+
+    def where(self):
+        """Return the process id of the worker holding this run (for tests and the benchmark)."""
+        return os.getpid()

@@ -1,0 +1,246 @@
+"""One browser session's state, owned by one object: ``Session``, reached by ``session()``.
+
+The datasets and the bundled model are loaded once per server process
+(``st.cache_resource``) and never copied per user.  Everything a browser session owns
+lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice of data,
+the digits it drew, the scorecards of its finished runs.  Pages call its methods and
+read its properties; they never assign its fields or keep state of their own beyond
+their widgets.  The runs themselves train on worker processes (``ui.runs``).
+Not for drawing: figures are ``ui.figures``' job.
+"""
+
+import os
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import streamlit as st
+
+from nn.data import DataError, load_dataset, make_splits, read_dataset
+from nn.digits.finetune import MyDigits, finetune
+from nn.explain.scorecard import scorecard
+from nn.files.model_file import load_model, model_bytes
+from nn.network import N_CLASSES, N_INPUT
+from ui.runs import store
+from ui.runs.handle import RunHandle
+
+# $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
+PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
+                       or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
+KEY = "session"
+
+
+def architecture(hidden, activation=None):
+    """Return a network's shape as people read it: '784-128-10' or '784-128-10, relu'."""
+    sizes = "-".join(map(str, [N_INPUT, *hidden, N_CLASSES]))
+    return f"{sizes}, {activation}" if activation else sizes
+
+
+@dataclass
+class Model:
+    """A network with where it came from and what it scored."""
+
+    net: object
+    source: str
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def architecture(self):
+        """Return e.g. '784-128-10, relu'."""
+        return architecture(self.net.sizes[1:-1], self.net.activation)
+
+    @property
+    def accuracy(self):
+        """Return the test accuracy recorded for this model, or None."""
+        return self.meta.get("metrics", {}).get("test_accuracy")
+
+    def file_bytes(self):
+        """Return the model as the bytes of an .npz model file."""
+        return model_bytes(self.net, self.meta)
+
+
+@st.cache_resource(show_spinner="Loading the digits…")
+def shared_splits(source):
+    """Return train/validation/test splits of a named dataset ('sample', 'mnist' or a path), loaded once."""
+    return make_splits(load_dataset(source), seed=0)
+
+
+@st.cache_resource(show_spinner="Reading your dataset…", max_entries=8)
+def uploaded_splits(data, filename):
+    """Return splits of an uploaded dataset file, loaded once per distinct file."""
+    return make_splits(read_dataset(data, filename), seed=0)
+
+
+@st.cache_resource(show_spinner=False)
+def pretrained():
+    """Return the bundled pretrained model, loaded once."""
+    net, meta = load_model(PRETRAINED_PATH)
+    return Model(net, "bundled pretrained model", meta)
+
+
+class Session:
+    """Everything one browser session owns: its runs, an uploaded model, its data, its drawn digits."""
+
+    def __init__(self, browser=None):
+        self.browser = browser or uuid.uuid4().hex[:16]  # kept in the URL: it finds this browser's saved runs
+        self.run = None  # the current run (a RunHandle), live or ended
+        self.runs = []  # every run of this session, oldest first
+        self.uploaded = None  # a Model uploaded or fine-tuned here, used until the next run starts
+        self.data_source = "sample"  # 'sample', 'mnist' or 'upload'
+        self.data_name = "bundled sample"
+        self.uploaded_data = None  # Splits of an uploaded dataset file
+        self.digits = MyDigits()  # digits drawn (or loaded) on the Draw page, with their labels
+        self.step_target = None  # (run id, step) a Step asked the run to reach
+        self._scorecards = {}  # run id -> Scorecard of its test digits
+
+    # --- models -------------------------------------------------------------------------------
+
+    def model(self):
+        """Return the session's model: the current run's, else an uploaded one, else the pretrained one."""
+        if self.run is not None:
+            return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})",
+                         self.run.metadata())
+        return self.uploaded or pretrained()
+
+    def use_model_file(self, data, name):
+        """Make an uploaded model file the session's model (raises ModelFileError if it is not one)."""
+        net, meta = load_model(data, name)
+        self.uploaded = Model(net, f"uploaded {name}", meta)
+        if self.run is not None and not self.run.alive:
+            self.run = None  # the upload becomes the active model on every page
+
+    # --- data ---------------------------------------------------------------------------------
+
+    def splits(self):
+        """Return the splits of the dataset this session chose."""
+        return self.uploaded_data if self.data_source == "upload" else shared_splits(self.data_source)
+
+    def use_data_file(self, data, name):
+        """Read an uploaded dataset file for training (raises DataError if it cannot be read)."""
+        self.uploaded_data = uploaded_splits(data, name)
+
+    def choose_data(self, source):
+        """Train on 'sample', 'mnist' or 'upload' from now on; if unreadable, keep the sample and return why."""
+        try:
+            splits = self.uploaded_data if source == "upload" else shared_splits(source)
+        except DataError as err:
+            self.data_source, self.data_name = "sample", shared_splits("sample").name
+            return str(err)
+        self.data_source, self.data_name = source, splits.name
+        return None
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    @property
+    def training(self):
+        """Return True while the session's run is on a worker (running, paused, queued or finishing)."""
+        return self.run is not None and self.run.alive
+
+    def start_run(self, config, paused=False, from_upload=False):
+        """Start a new run with config on the chosen data (from the uploaded model's weights if asked); return it."""
+        weights = None
+        if from_upload and self.uploaded is not None:
+            net = self.uploaded.net
+            config = replace(config, hidden=tuple(net.sizes[1:-1]), activation=net.activation, init=net.init,
+                             dropout=net.dropout)
+            weights = net.copy_weights()  # a copy: the upload itself stays as it was
+        run = RunHandle.start(config, self.data_source, self.data_name, self.browser, weights=weights,
+                              data=self.uploaded_data if self.data_source == "upload" else None, paused=paused)
+        self.runs.append(run)
+        self.run = run
+        return run
+
+    def step(self, config, size):
+        """Take one more 'batch' or 'epoch' of the current run (starting one, held, if none is live)."""
+        run = self.run if self.training else self.start_run(config, paused=True)
+        n = 1 if size == "batch" else run.steps_per_epoch
+        self.step_target = (run.id, run.step_count + n)
+        run.step(n)
+
+    def reset(self):
+        """Stop the current run and forget it as the session's run; the next Start begins afresh."""
+        if self.run is not None:
+            self.run.stop()
+        self.run = None
+
+    def set_lr(self, lr):
+        """Give the live run a new learning rate, from its next step on."""
+        if self.training:
+            self.run.set_lr(lr)
+
+    def changing(self):
+        """Return True while the run's numbers may change: running, queued, finishing, or taking asked-for steps."""
+        if not self.training:
+            return False
+        run = self.run
+        if run.status != "paused":
+            return True
+        reported = run.history[-1]["step"] if run.history else 0
+        target_run, target = self.step_target or (None, 0)
+        return target_run == run.id and reported < target
+
+    def open_run(self, run_id):
+        """Make saved or live run run_id the session's run, carrying on if it was cut off; return it or None."""
+        run = RunHandle.open(run_id)
+        if run is None:
+            return None
+        self.run = run
+        if run not in self.runs:
+            self.runs.append(run)
+        if run.data_source in ("sample", "mnist"):
+            self.data_source, self.data_name = run.data_source, run.data_name
+        return run
+
+    def saved_runs(self):
+        """Return [(run id, checkpoint state)] of this browser's saved runs, newest first."""
+        return store.runs_of(self.browser)
+
+    def delete_saved(self, run_id):
+        """Remove one of this browser's saved runs for good (not the current one)."""
+        if (self.run is None or self.run.id != run_id) and any(i == run_id for i, _ in self.saved_runs()):
+            store.delete(run_id)
+
+    def scorecard(self, run):
+        """Return the Scorecard of a finished run on this session's test digits, computed once."""
+        if run.id not in self._scorecards:
+            splits = self.splits()
+            self._scorecards[run.id] = scorecard(run.net.predict_proba(splits.X_test), splits.y_test)
+        return self._scorecards[run.id]
+
+    # --- drawn digits -------------------------------------------------------------------------
+
+    def add_digit(self, image, label):
+        """Keep a drawn digit (28, 28) with its right label."""
+        self.digits.add(image, label)
+
+    def finetune(self, base):
+        """Fine-tune a copy of Model base on the drawn digits; it becomes the session's model. Return its accuracy."""
+        splits = self.splits()
+        net = finetune(base.net, self.digits.x, self.digits.y, splits.X_train, splits.y_train)
+        _, acc = net.evaluate(splits.X_test, splits.y_test)
+        meta = {**base.meta, "metrics": {**base.meta.get("metrics", {}), "test_accuracy": acc},
+                "data": f"{base.meta.get('data', '')}; fine-tuned on {len(self.digits)} drawn digits"}
+        self.uploaded = Model(net, f"fine-tuned on {len(self.digits)} of your digits, from the {base.source}", meta)
+        self.run = None  # ended (fine-tuning waits for a run to end); it stays in self.runs
+        return acc
+
+
+def session():
+    """Return this browser session's Session, creating it on first use, and keep its ids in the page URL."""
+    if KEY not in st.session_state:
+        st.session_state[KEY] = _new_session()
+    here = st.session_state[KEY]
+    wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {})}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+    return here
+
+
+def _new_session():
+    """Return a Session for a new browser session: a reload or a shared URL brings back its browser id and run."""
+    browser = st.query_params.get("b", "")
+    new = Session(browser if store.ID.match(browser) else None)
+    run_id = st.query_params.get("run", "")
+    if store.ID.match(run_id):
+        new.open_run(run_id)
+    return new
