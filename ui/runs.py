@@ -12,6 +12,7 @@ import time
 import uuid
 import weakref
 
+from nn.digits.augment import transform_for
 from nn.files.checkpoint import restore_trainer
 from nn.files.model_file import build_metadata
 from nn.settings import TrainConfig
@@ -34,7 +35,8 @@ class Run:
         self.data_name, self.data_source = data_name, data_source
         self.browser = browser  # whose run this is; None: not checkpointed
         self.continued = net is not None  # started from given weights, not the config's random ones
-        self.trainer = trainer or Trainer(splits, config, net, report_seconds=report_seconds)
+        self.trainer = trainer or Trainer(splits, config, net, report_seconds=report_seconds,
+                                          transform=transform_for(config))
         self.control = ScheduledControl(scheduler)
         LIVE[self.id] = self
         self.test_loss = self.test_acc = None
@@ -102,7 +104,8 @@ class Run:
         splits = splits_of(extra["data_source"])
         run = cls(splits, TrainConfig.from_dict(state["config"]), data_name=extra["data_name"],
                   data_source=extra["data_source"], browser=extra["browser"],
-                  trainer=restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS))
+                  trainer=restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS,
+                                          transform=transform_for(TrainConfig.from_dict(state["config"]))))
         del LIVE[run.id]
         run.id, run.created = run_id, extra["created"]
         LIVE[run.id] = run
