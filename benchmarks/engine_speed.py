@@ -81,10 +81,12 @@ def timed(work):
 
 def engine_epoch(splits, steps=None):
     """Return (wall, CPU) seconds of one epoch (or ``steps`` steps) of Trainer.step."""
+    from nn.digits.augment import transform_for
     from nn.settings import TrainConfig
     from nn.train import Trainer
 
-    trainer = Trainer(splits, TrainConfig(hidden=(HIDDEN,), optimizer="adam", lr=LR, batch_size=BATCH, epochs=1))
+    config = TrainConfig(hidden=(HIDDEN,), optimizer="adam", lr=LR, batch_size=BATCH, epochs=1)
+    trainer = Trainer(splits, config, transform=transform_for(config))
 
     def work():
         for _ in range(steps or trainer.steps_per_epoch):

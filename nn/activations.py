@@ -1,34 +1,51 @@
 """Activation functions for hidden layers, each with its backward beside its forward.
 
-Each activation is a layer with no parameters: ``forward`` keeps what ``backward``
-needs, ``backward`` turns dL/da into dL/dz.  Not for the output layer: softmax is
-fused with cross-entropy in ``losses.py``, where its gradient is simply ``p - y``.
-Shapes are batch-first, ``(n, units)``.  Only a training forward (``train=True``)
-keeps anything, so inference from another thread never disturbs a run.
+Each activation is a layer with no parameters: ``forward`` turns z into a, ``backward``
+turns dL/da into dL/dz.  Both are pure: they never write into their arguments.  Not for
+the output layer: softmax is fused with cross-entropy in ``losses.py``, where its
+gradient is simply ``p - y``.  Shapes are batch-first, ``(n, units)``.
+
+Only a training forward (``train=True``) keeps its output ``a`` for backward.  Every
+derivative here is written in terms of a, so ``backward(da, a)`` with a given
+explicitly uses nothing kept: that is how an explanation differentiates a network
+that another thread is training (``Network.input_gradient``).
 """
 
 import numpy as np
 
 
-class ReLU:
-    """Rectified linear unit, a = max(0, z)."""
+class Activation:
+    """What every activation shares: keep a when training, and find the a that backward uses."""
 
-    name = "relu"
+    name = ""
 
     def forward(self, z, train=False):
-        """Return max(0, z), (n, units); overwrites z, which nothing else needs."""
-        a = np.maximum(z, 0, out=z)
+        """Return the activation of z, (n, units); keep it for backward only when training."""
+        a = self.f(z)
         if train:
             self.a = a
         return a
 
-    def backward(self, da):
-        """Return dL/dz = dL/da where the unit was active, 0 elsewhere."""
-        np.multiply(da, self.a > 0, out=da)
-        return da
+    def backward(self, da, a=None):
+        """Return dL/dz for dL/da, (n, units); a is this layer's output (default: the last training forward's)."""
+        return self.df(self.a if a is None else a, da)
 
 
-class LeakyReLU:
+class ReLU(Activation):
+    """Rectified linear unit, a = max(0, z)."""
+
+    name = "relu"
+
+    def f(self, z):
+        """Return max(0, z)."""
+        return np.maximum(z, 0)
+
+    def df(self, a, da):
+        """Return dL/da where the unit was active (a > 0), 0 elsewhere."""
+        return da * (a > 0)
+
+
+class LeakyReLU(Activation):
     """Leaky ReLU, a = z for z > 0 and alpha * z below: a dead unit can still learn."""
 
     name = "leaky_relu"
@@ -36,57 +53,42 @@ class LeakyReLU:
     def __init__(self, alpha=0.01):
         self.alpha = alpha
 
-    def forward(self, z, train=False):
-        """Return z where positive, alpha * z elsewhere, (n, units)."""
-        positive = z > 0
-        a = np.where(positive, z, z * z.dtype.type(self.alpha))
-        if train:
-            self.positive, self.a = positive, a
-        return a
+    def f(self, z):
+        """Return z where positive, alpha * z elsewhere."""
+        return np.where(z > 0, z, z * z.dtype.type(self.alpha))
 
-    def backward(self, da):
-        """Return dL/dz = dL/da times 1 or alpha."""
-        return np.where(self.positive, da, da * da.dtype.type(self.alpha))
+    def df(self, a, da):
+        """Return dL/da times 1 where a > 0 (exactly where z > 0, alpha being positive) or alpha."""
+        return np.where(a > 0, da, da * da.dtype.type(self.alpha))
 
 
-class Sigmoid:
+class Sigmoid(Activation):
     """Logistic sigmoid, a = 1 / (1 + exp(-z))."""
 
     name = "sigmoid"
 
-    def forward(self, z, train=False):
-        """Return 1 / (1 + exp(-z)), (n, units)."""
+    def f(self, z):
+        """Return 1 / (1 + exp(-z))."""
         with np.errstate(over="ignore"):  # exp(-z) overflows to inf for very negative z: a = 0, as it should
-            a = 1 / (1 + np.exp(-z))
-        if train:
-            self.a = a
-        return a
+            return 1 / (1 + np.exp(-z))
 
-    def backward(self, da):
-        """Return dL/dz = dL/da * a * (1 - a)."""
-        return da * self.a * (1 - self.a)
+    def df(self, a, da):
+        """Return dL/da * a * (1 - a)."""
+        return da * a * (1 - a)
 
 
-class Tanh:
+class Tanh(Activation):
     """Hyperbolic tangent, a = tanh(z)."""
 
     name = "tanh"
 
-    def forward(self, z, train=False):
-        """Return tanh(z), (n, units)."""
-        a = np.tanh(z)
-        if train:
-            self.a = a
-        return a
+    def f(self, z):
+        """Return tanh(z)."""
+        return np.tanh(z)
 
-    def backward(self, da):
-        """Return dL/dz = dL/da * (1 - a^2)."""
-        return da * (1 - self.a * self.a)
+    def df(self, a, da):
+        """Return dL/da * (1 - a^2)."""
+        return da * (1 - a * a)
 
 
 ACTIVATIONS = {cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh)}
-
-
-def apply(name, z):
-    """Return activation ``name`` of z without touching z, for inspection outside training."""
-    return ACTIVATIONS[name]().forward(z.copy())

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from nn.data import MNIST_SHA256, MNIST_URL, DataError, download_mnist, load_dataset, make_splits, normalize
+from nn.digits.augment import transform_for
 from nn.files.model_file import ModelFileError, build_metadata, load_model, save_model
 from nn.settings import SETTINGS, TrainConfig
 from nn.train import Trainer
@@ -168,7 +169,7 @@ def run_train(args, parser):
         parser.error(f"--out: there is no folder {args.out.parent} to save the model in.")
     ds = load_dataset(existing(args.data, parser, "--data"))
     splits = make_splits(ds, train_size=config.train_size or None, seed=0)  # seed 0: the Train page's split
-    trainer = Trainer(splits, config, report_seconds=None, report_epochs=True)
+    trainer = Trainer(splits, config, report_seconds=None, report_epochs=True, transform=transform_for(config))
     print(f"Training {'-'.join(map(str, trainer.net.sizes))} ({config.activation}) on {len(trainer.y):,} digits "
           f"from {ds.name}", file=sys.stderr)
     for m in trainer.run():

@@ -4,7 +4,9 @@
 (``dW``, ``db``) and returns dL/dx.  It never changes the weights: the optimiser
 (``optim.py``) does, so gradients stay readable after a step.  Batch-first:
 inputs are ``(n, n_in)``, so a dense layer computes ``z = x @ W + b``.  Only a training
-forward keeps anything, so inference from another thread never disturbs a run.
+forward keeps anything, so inference from another thread never disturbs a run; and
+``Dense.input_gradient`` reads only the weights, so an explanation can differentiate
+through a layer that is training.
 """
 
 import numpy as np
@@ -36,7 +38,11 @@ class Dense:
         """Fill dW = x^T dz and db = sum of dz; return dL/dx = dz W^T, (n, n_in), or None for the first layer."""
         np.matmul(self.x.T, dz, out=self.dW)
         np.sum(dz, axis=0, out=self.db)
-        return dz @ self.W.T if self.needs_dx else None
+        return self.input_gradient(dz) if self.needs_dx else None
+
+    def input_gradient(self, dz):
+        """Return dL/dx = dz W^T, (n, n_in), for dL/dz dz (n, n_out); reads only W, keeps and fills nothing."""
+        return dz @ self.W.T
 
 
 class Dropout:
@@ -55,5 +61,5 @@ class Dropout:
         return a * self.mask
 
     def backward(self, da):
-        """Return dL/da through the same mask the forward pass used."""
+        """Return dL/da through the same mask the last training forward used."""
         return da * self.mask if self.p else da

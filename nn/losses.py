@@ -27,8 +27,8 @@ class SoftmaxCrossEntropy:
         return float(-log_p[np.arange(len(y)), y].mean())
 
     def backward(self):
-        """Return dL/dz = (p - one_hot(y)) / n, (n, classes)."""
-        delta = self.p
+        """Return dL/dz = (p - one_hot(y)) / n, (n, classes), for the last forward; a new array each call."""
+        delta = self.p.copy()  # p stays as forward left it, so backward can be called again
         delta[np.arange(len(self.y)), self.y] -= 1
         delta /= len(self.y)
         return delta
@@ -37,8 +37,8 @@ class SoftmaxCrossEntropy:
 class L2:
     """The penalty lam / (2 n) * sum(W^2) over weight matrices, n the training-set size.
 
-    With n the whole training set this is the seed notebooks' ``+ lam/m * W`` in
-    full-batch mode, and it stays the same penalty when training in mini-batches.
+    With n the whole training set this is the classic notebook's ``+ lam/m * W`` in
+    full-batch mode (``classic.py``), and it stays the same penalty when training in mini-batches.
     """
 
     def __init__(self, lam, n):

@@ -1,10 +1,18 @@
 """A fully connected network for MNIST, built from the layers in this package.
 
 It chains ``Dense -> activation [-> Dropout]`` per hidden layer and a final
-``Dense`` whose logits go to softmax cross-entropy.  ``gradients`` runs forward
-and backward and fills every layer's dW and db; it changes no weight (the
-optimiser does that).  Not for convolutions, nor for anything the UI shows:
-it returns numbers and knows nothing of pages.
+``Dense`` whose logits go to softmax cross-entropy.  This is the one place the
+layers are chained, both ways:
+
+- ``forward(X, train=True)`` and ``gradients`` are training: the layers keep what
+  backward needs, and backward fills every dW and db (it changes no weight: the
+  optimiser does that);
+- ``forward(X)``, ``trace(X)`` and ``input_gradient`` are inference and explanation:
+  they keep nothing and fill nothing, so they may run on a network that another
+  thread is training at the same moment (the app's pages do).
+
+Not for convolutions, nor for anything the UI shows: it returns numbers and knows
+nothing of pages.
 """
 
 import numpy as np
@@ -38,18 +46,50 @@ class Network:
         return {"sizes": self.sizes, "activation": self.activation, "init": self.init, "dropout": self.dropout}
 
     def params(self):
-        """Return (name, parameter, gradient) triples, named W1, b1, W2, ... as in the seeds."""
+        """Return (name, parameter, gradient) triples, named W1, b1, W2, ... as in the classic notebook."""
         out = []
         for i, d in enumerate(self.dense, 1):
             out += [(f"W{i}", d.W, d.dW), (f"b{i}", d.b, d.db)]
         return out
 
     def forward(self, X, train=False):
-        """Return the logits z, (n, 10), for inputs X, (n, 784)."""
+        """Return the logits z, (n, 10), for inputs X, (n, 784).
+
+        train=True applies dropout and lets every layer keep what backward needs;
+        train=False (inference) keeps nothing.
+        """
         a = X
         for layer in self.layers:
             a = layer.forward(a, train)
         return a
+
+    def trace(self, X):
+        """Return [(z, a)] per dense layer for inputs X (n, 784), keeping nothing: an inference forward, step by step.
+
+        z = a_prev W + b, (n, units); a is its activation, softmax for the last layer, so
+        the last pair is (logits, probabilities), (n, 10).  Dropout is left out, as in any
+        inference forward.
+        """
+        a = np.asarray(X, dtype=self.dtype)  # the weights' own precision, as training uses
+        steps = []
+        for dense, act in zip(self.dense, self.hidden_activations):
+            z = dense.forward(a)
+            a = act.forward(z)
+            steps.append((z, a))
+        z = self.dense[-1].forward(a)
+        steps.append((z, softmax(z)))
+        return steps
+
+    def input_gradient(self, steps, dz):
+        """Return dL/dX, (n, 784), for dL/dlogits dz (n, 10), back through ``trace``'s steps; keeps and fills nothing.
+
+        The same backward formulas as training, given the traced activations instead
+        of the ones a training forward kept; dropout is the identity at inference.
+        """
+        delta = self.dense[-1].input_gradient(dz)
+        for dense, act, (_, a) in zip(self.dense[-2::-1], self.hidden_activations[::-1], steps[-2::-1]):
+            delta = dense.input_gradient(act.backward(delta, a))
+        return delta
 
     def gradients(self, X, y, l2=None):
         """Fill every dW and db for the batch; return (loss, logits).  ``l2`` is an ``losses.L2`` or None."""

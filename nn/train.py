@@ -1,11 +1,17 @@
 """The training loop: a step function that returns numbers, and a run that yields them.
 
 ``Trainer.step`` does one mini-batch update (or one full-batch iteration, as the
-seed notebooks do).  ``Trainer.run`` repeats it and yields a metrics dict every
+classic notebook does).  ``Trainer.run`` repeats it and yields a metrics dict every
 so often; a ``Control`` lets another thread pause, resume, step or stop it
 without losing the weights.  A loss that turns NaN or infinite ends the run,
-puts back the last good weights and says why.  Not for drawing anything: the
-command line prints these numbers, the Train page charts them.
+puts back the last good weights and says why.  ``Trainer.state`` and
+``Trainer.load_state`` are everything needed to carry a run on elsewhere (a
+checkpoint file, ``nn/files/checkpoint.py``).
+
+Not for drawing anything (the command line prints these numbers, the Train page
+charts them), nor for varying the digits: a caller that wants augmentation hands
+the trainer a ``transform`` (``nn.digits.augment.transform_for``), so the engine
+imports no support code.
 """
 
 import math
@@ -14,7 +20,6 @@ import time
 
 import numpy as np
 
-from nn.digits.augment import augment
 from nn.losses import L2
 from nn.network import Network
 from nn.optim import OPTIMIZERS
@@ -81,10 +86,17 @@ class Control:
 
 
 class Trainer:
-    """One training run of a network on prepared splits (see ``nn.data.make_splits``)."""
+    """One training run of a network on prepared splits (see ``nn.data.make_splits``).
 
-    def __init__(self, splits, config, net=None, report_seconds=0.5, report_epochs=False):
+    ``transform(X, rng)``, if given, varies each training batch X (n, 784) float in [0, 1]
+    and returns the same shape, drawing its randomness from the trainer's rng so a
+    run repeats exactly.  The caller chooses it from the settings
+    (``nn.digits.augment.transform_for(config)``).
+    """
+
+    def __init__(self, splits, config, net=None, report_seconds=0.5, report_epochs=False, transform=None):
         self.config = config
+        self.transform = transform
         n = config.train_size or len(splits.X_train)
         self.X, self.y = splits.X_train[:n], splits.y_train[:n]  # views: the shared data is never copied
         self.X_val, self.y_val = splits.X_val, splits.y_val
@@ -101,7 +113,8 @@ class Trainer:
         self.step_count, self.seconds = 0, 0.0
         self.history = []
         self.status, self.message = "ready", ""
-        self._since = {"loss": 0.0, "correct": 0, "seen": 0}
+        self._order = None  # this epoch's shuffled indices; None while every batch is the whole set
+        self.start_window()
         self._good, self._good_step = self.net.copy_weights(), 0
 
     @property
@@ -123,8 +136,8 @@ class Trainer:
         else:
             idx = self._order[i * self.batch:(i + 1) * self.batch]
             X, y = self.X[idx], self.y[idx]
-        if self.config.augment:
-            X = augment(X.reshape(-1, 28, 28), self.rng)
+        if self.transform is not None:
+            X = self.transform(X, self.rng)
         return X.astype(self.net.dtype, copy=False), y
 
     def step(self):
@@ -140,8 +153,16 @@ class Trainer:
         self._since["seen"] += len(y)
         return loss
 
+    def start_window(self):
+        """Start a new reporting window: the next ``metrics`` average the training loss and accuracy from here."""
+        self._since = {"loss": 0.0, "correct": 0, "seen": 0}
+
     def metrics(self, before=None):
-        """Return the numbers of this moment; ``before`` is the weights before the last step, for update ratios."""
+        """Return the numbers of this moment, changing nothing; ``before`` is the weights before the last step.
+
+        train_loss and train_acc average the steps since ``start_window``; ``before``
+        gives the update ratios.
+        """
         seen = max(self._since["seen"], 1)
         val_loss, val_acc = self.net.evaluate(self.X_val, self.y_val) if len(self.y_val) else (math.nan, math.nan)
         m = {
@@ -160,7 +181,6 @@ class Trainer:
         if before is not None:
             m["update_ratio"] = [float(np.linalg.norm(d.W - before[f"W{i}"]) / (np.linalg.norm(d.W) + 1e-12))
                                  for i, d in enumerate(self.net.dense, 1)]
-        self._since = {"loss": 0.0, "correct": 0, "seen": 0}
         return m
 
     def run(self, control=None):
@@ -184,21 +204,60 @@ class Trainer:
                 self.message = (f"{e} The learning rate may be too high: try {self.lr / 10:g}. "
                                 f"The weights are back to the last good ones, from step {self._good_step}.")
                 return
+            self.seconds += time.perf_counter() - start
             if report:
+                start = time.perf_counter()
                 m = self.metrics(before)
-                self.seconds += time.perf_counter() - start
-                m["seconds"] = self.seconds
+                self.start_window()
                 weights = self.net.copy_weights()
                 # The loss is measured before the update, so an update that overflows shows only in the weights.
                 finite = all(np.isfinite(w).all() for w in weights.values())
                 if finite and math.isfinite(m["val_loss"] if len(self.y_val) else m["train_loss"]):
                     self._good, self._good_step = weights, self.step_count
                 self.history.append(m)
+                # Measuring is part of the run's time too; it shows in the next report's seconds.
+                self.seconds += time.perf_counter() - start
                 next_report = time.perf_counter() + (self.report_seconds or math.inf)
                 yield m
-            else:
-                self.seconds += time.perf_counter() - start
         self.status = "done"
+
+    def state(self):
+        """Return (arrays, values): everything ``load_state`` needs to carry this run on exactly.
+
+        arrays: the parameters by name (``W1``, ``b1``, ...), the optimiser's arrays
+        (``opt_...``) and, mid-epoch, the epoch's shuffled ``order``; values: plain
+        JSON-ready settings, counters, history and random state.  The arrays are the
+        live ones, not copies: save them before the next step.
+        """
+        arrays = {name: p for name, p, _ in self.net.params()}
+        arrays.update({f"opt_{k}": v for k, v in self.optimizer.state().items()})
+        if self._order is not None:
+            arrays["order"] = self._order
+        values = {
+            "config": self.config.to_dict(), "step_count": self.step_count, "seconds": self.seconds,
+            "history": self.history, "lr": self.lr, "status": self.status, "message": self.message,
+            "optimizer_t": self.optimizer.t, "rng": self.rng.bit_generator.state, "window": dict(self._since),
+        }
+        return arrays, values
+
+    def load_state(self, arrays, values):
+        """Carry on from ``state()``'s output, on a trainer built with the same config.
+
+        Raise KeyError or ValueError if the arrays do not fit the network.  The weights it
+        starts from count as the last good ones.  ``window`` may be missing (files from
+        before it was kept): the reporting window then starts afresh.
+        """
+        self.net.set_weights(arrays)
+        self.optimizer.load_state({k[4:]: v for k, v in arrays.items() if k.startswith("opt_")},
+                                  values["optimizer_t"])
+        self.step_count, self.seconds = values["step_count"], values["seconds"]
+        self.history, self.lr = values["history"], values["lr"]
+        self.status, self.message = values["status"], values["message"]
+        self.rng.bit_generator.state = values["rng"]
+        self._order = arrays.get("order")
+        self.start_window()
+        self._since.update(values.get("window", {}))
+        self._good, self._good_step = self.net.copy_weights(), self.step_count
 
     def test(self):
         """Return (loss, accuracy) on the test digits."""

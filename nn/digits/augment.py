@@ -4,8 +4,10 @@ Small shifts, rotations, size changes and thicker or thinner strokes: the ways a
 on a canvas differs from the MNIST one.  Everything works on a whole mini-batch at once,
 in NumPy, without a Python loop per image, because it runs on every batch while training.
 
-Not for drawn digits (``image.py`` makes those look like MNIST) nor for test data, which
-must stay as it is for the accuracy to mean anything.
+``transform_for(config)`` is the one place that decides whether a training run is
+augmented: every caller that builds a ``Trainer`` passes its result as ``transform``.
+Not for drawn digits (``preprocess.py`` makes those look like MNIST) nor for test data,
+which must stay as it is for the accuracy to mean anything.
 """
 
 import numpy as np
@@ -20,6 +22,11 @@ _ROWS, _COLS = np.mgrid[0:SIZE, 0:SIZE].reshape(2, 1, SIZE * SIZE).astype(np.flo
 
 class AugmentError(ValueError):
     """Images or settings that augmentation cannot use."""
+
+
+def transform_for(config):
+    """Return the batch transform a run with these settings (a TrainConfig) trains with: ``augment``, or None."""
+    return augment if config.augment else None
 
 
 def augment(x, rng, *, shift=3.0, rotate=15.0, scale=(0.8, 1.2), thickness=True):

@@ -1,10 +1,11 @@
 """Numbers for the Weights page: what a network has learned, read from its weights alone.
 
-Nothing here calls ``Network.forward``: the network may be training on another
-thread, and its layers keep the inputs and activations their backward pass needs
-(``nn/explain/saliency.py`` follows the same rule for the Draw page).  Weights are batch-first as the
-engine stores them: ``dense[i].W`` is (n_in, n_out), the seed notebooks' W
-transposed.  Not for figures: ``ui/weight_charts.py`` draws these numbers.
+The network may be training on another thread, so this uses only the engine's
+inference forward (``Network.trace``), which keeps nothing in the layers
+(``nn/explain/saliency.py`` follows the same rule for the Draw page).  Weights are
+batch-first as the engine stores them: ``dense[i].W`` is (n_in, n_out), the classic
+notebook's W transposed (``nn/classic.py``).  Not for figures: ``ui/weight_charts.py``
+draws these numbers.
 """
 
 import math
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nn.activations import apply
-from nn.losses import softmax
 from nn.network import Network
 
 SIDE = 28
@@ -100,7 +99,7 @@ def unit(net, unit_index, X, y, k=8):
     d = net.dense[0]
     w = d.W[:, unit_index].copy()  # a snapshot: a live run rewrites W in place
     b = float(d.b[unit_index])
-    a = apply(net.activation, X @ w + w.dtype.type(b))
+    a = net.hidden_activations[0].forward(X @ w + w.dtype.type(b))  # inference: keeps nothing
     top = np.argsort(-a, kind="stable")[:k]
     counts = np.bincount(y, minlength=10)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -109,14 +108,8 @@ def unit(net, unit_index, X, y, k=8):
 
 
 def forward_pass(net, x):
-    """Return [(z, a)] per dense layer for one digit x (784,): z = a_prev W + b, a = activation (softmax last)."""
-    a = np.asarray(x, dtype=net.dtype).reshape(1, -1)
-    steps = []
-    for i, d in enumerate(net.dense, 1):
-        z = a @ d.W + d.b
-        a = softmax(z) if i == len(net.dense) else apply(net.activation, z)
-        steps.append((z[0], a[0]))
-    return steps
+    """Return [(z, a)] per dense layer for one digit x (784,), each (units,): ``Network.trace`` of that one digit."""
+    return [(z[0], a[0]) for z, a in net.trace(np.reshape(x, (1, -1)))]
 
 
 def health(history):

@@ -1,11 +1,13 @@
 """Checkpoints of a training run: all it takes to carry on after a reload, a closed tab or a crash.
 
-A checkpoint is an .npz holding the network's parameters (``W1``, ``b1``, ...), the
-optimiser's running averages (``opt_...``), the epoch's shuffled order and one JSON
-entry ``checkpoint`` with the settings, step count, history, learning rate, status
-and random state, plus whatever the caller adds (e.g. which dataset).  It is
-written atomically and read with ``allow_pickle=False``.  Not for sharing a trained
-model: that is a model file (``modelio.py``), which has no optimiser state.
+A checkpoint is an .npz holding the arrays of ``Trainer.state`` (the network's
+parameters ``W1``, ``b1``, ..., the optimiser's running averages ``opt_...``, the
+epoch's shuffled ``order``) and one JSON entry ``checkpoint`` with its values (the
+settings, step count, history, learning rate, status and random state), the format
+``version`` and whatever the caller adds as ``extra`` (e.g. which dataset).  It is
+written atomically and read with ``allow_pickle=False``.  This file knows the format;
+the trainer knows what its state is.  Not for sharing a trained model: that is a
+model file (``model_file.py``), which has no optimiser state.
 """
 
 import json
@@ -21,19 +23,10 @@ VERSION = 1
 
 
 def save_checkpoint(path, trainer, extra=None):
-    """Write trainer's whole state, and the caller's ``extra`` dict, to path atomically."""
-    state = {
-        "version": VERSION, "config": trainer.config.to_dict(), "step_count": trainer.step_count,
-        "seconds": trainer.seconds, "history": trainer.history, "lr": trainer.lr, "status": trainer.status,
-        "message": trainer.message, "optimizer_t": trainer.optimizer.t,
-        "rng": trainer.rng.bit_generator.state, "extra": extra or {},
-    }
-    arrays = {name: p for name, p, _ in trainer.net.params()}
-    arrays.update({f"opt_{k}": v for k, v in trainer.optimizer.state().items()})
-    if getattr(trainer, "_order", None) is not None:
-        arrays["order"] = trainer._order
-    arrays["checkpoint"] = np.array(json.dumps(state))
-    write_npz(path, arrays)
+    """Write trainer's whole state (``Trainer.state``), and the caller's ``extra`` dict, to path atomically."""
+    arrays, values = trainer.state()
+    state = {"version": VERSION, **values, "extra": extra or {}}
+    write_npz(path, {**arrays, "checkpoint": np.array(json.dumps(state))})
 
 
 def read_checkpoint(path, with_arrays=True):
@@ -50,19 +43,14 @@ def read_checkpoint(path, with_arrays=True):
 
 
 def restore_trainer(splits, arrays, state, **trainer_kw):
-    """Return a Trainer on splits that carries on exactly where the checkpoint left off."""
+    """Return a Trainer on splits that carries on exactly where the checkpoint left off.
+
+    trainer_kw go to ``Trainer`` (e.g. ``report_seconds``, ``transform``): how the run
+    goes on is the caller's choice, not the file's.
+    """
     trainer = Trainer(splits, TrainConfig.from_dict(state["config"]), **trainer_kw)
     try:
-        trainer.net.set_weights(arrays)
-        trainer.optimizer.load_state({k[4:]: v for k, v in arrays.items() if k.startswith("opt_")},
-                                     state["optimizer_t"])
+        trainer.load_state(arrays, state)
     except (KeyError, ValueError) as err:
         raise ModelFileError(f"The saved run does not match its own settings ({err}).") from err
-    trainer.step_count, trainer.seconds = state["step_count"], state["seconds"]
-    trainer.history, trainer.lr = state["history"], state["lr"]
-    trainer.status, trainer.message = state["status"], state["message"]
-    trainer.rng.bit_generator.state = state["rng"]
-    trainer._order = arrays.get("order")
-    trainer._good, trainer._good_step = trainer.net.copy_weights(), trainer.step_count
     return trainer
-
