@@ -7,7 +7,6 @@ checkpoint, carrying on if it was cut off mid-training.
 
 import uuid
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from nn.settings import TrainConfig
@@ -77,12 +76,14 @@ def test_reload_reattaches_to_the_live_run():
 
 def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
     run = saved_run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), steps=4)
-    run.control.stop()  # the old server is gone; its checkpoint says "cut off at step 4"
-    at = open_train_page(b=BROWSER, run=run.id)
-    back = at.session_state["session"].run
-    assert back.join(60)
-    assert back.history[:len(run.trainer.history)] == run.trainer.history  # carried on from step 4, not from 0
-    assert back.step_count == back.total_steps and back.status == "done"
+    try:  # the old server is gone (its run holds, never to move again); the checkpoint says "cut off at step 4"
+        at = open_train_page(b=BROWSER, run=run.id)
+        back = at.session_state["session"].run
+        assert back.join(60)
+        assert back.history[:len(run.trainer.history)] == run.trainer.history  # carried on from step 4, not 0
+        assert back.step_count == back.total_steps and back.status == "done"
+    finally:
+        run.control.stop()
 
 
 def test_unknown_or_malformed_run_ids_open_an_empty_page():

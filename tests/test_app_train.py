@@ -19,7 +19,8 @@ from nn.files.model_file import build_metadata, model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
 from tests.test_data import MNIST, PAYLOAD, PAYLOAD_SHA, free_port, needs_mnist
-from ui import charts, state
+from ui import charts
+from ui import session as state
 
 TINY = {"set_train_size": 300, "set_epochs": 2}
 LONG = {"set_train_size": 300, "set_epochs": 5000}  # a run that lasts until it is stopped

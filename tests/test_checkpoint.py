@@ -10,7 +10,7 @@ from nn.files.checkpoint import read_checkpoint, restore_trainer, save_checkpoin
 from nn.files.model_file import ModelFileError
 from nn.settings import TrainConfig
 from nn.train import Trainer
-from ui import store
+from ui.runs import store
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])

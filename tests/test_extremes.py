@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from nn.data import load_dataset, make_splits
 from nn.settings import SETTINGS, TrainConfig
 from nn.train import Control, Trainer
-from ui.runs.worker import Run
 from ui.runs.scheduler import Scheduler
+from ui.runs.worker import Run
 
 SMALL = TrainConfig(hidden=(32,), batch_size=32, epochs=1, train_size=64)
 # A setting that really does blow up on this data: momentum carries a too-big step into the next one.

@@ -1,12 +1,14 @@
 """A session's run trains on its worker thread, is checkpointed as it goes, and comes back after a reload."""
 
+import uuid
+
 import numpy as np
 import pytest
 
 from nn.settings import TrainConfig
 from ui.runs import worker as runs
-from ui.runs import Run
 from ui.runs.scheduler import Scheduler
+from ui.runs.worker import Run
 
 
 @pytest.fixture(autouse=True)
@@ -17,28 +19,39 @@ def run_folder(tmp_path, monkeypatch):
 
 
 def test_finished_run_is_saved_and_restored(splits, run_folder):
-    run = Run(splits, TrainConfig(hidden=(16,), lr=0.01, epochs=2, train_size=300), data_name="sample", browser="me",
-              scheduler=Scheduler(1))
+    run = Run(
+        uuid.uuid4().hex[:12],
+        splits,
+        TrainConfig(hidden=(16,), lr=0.01, epochs=2, train_size=300),
+        data_name="sample",
+        browser="me",
+        scheduler=Scheduler(1),
+    )
     run.start()
     run.join(60)
     assert run.status == "done" and 0 < run.test_acc <= 1
-    back = Run.restore(run.id, lambda source: splits)
+    back = Run.restore(run.id)
     assert back.status == "done" and not back.unfinished
     assert back.test_acc == run.test_acc and back.history == run.history
-    for (name, a, _), (_, b, _) in zip(run.net.params(), back.net.params()):
+    for (name, a, _), (_, b, _) in zip(run.trainer.net.params(), back.trainer.net.params()):
         np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_run_cut_off_mid_training_carries_on(splits):
-    run = Run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), browser="me", scheduler=Scheduler(1))
+    run = Run(
+        uuid.uuid4().hex[:12],
+        splits,
+        TrainConfig(hidden=(16,), epochs=3, train_size=300),
+        browser="me",
+        scheduler=Scheduler(1),
+    )
     run.start(paused=True)
-    run.step(5)
+    run.control.step(5)
     while run.trainer.step_count < 5:
         run.join(0.05)
     run.save()  # what the worker does every few seconds; then the server restarts
-    runs.LIVE.pop(run.id)
-    back = Run.restore(run.id, lambda source: splits)
-    run.stop()
+    back = Run.restore(run.id)
+    run.control.stop()
     assert back.unfinished and back.trainer.step_count == 5
     back.start()
     back.join(60)
@@ -47,8 +60,10 @@ def test_run_cut_off_mid_training_carries_on(splits):
 
 
 def test_unknown_or_unowned_runs_are_not_saved_or_found(splits, run_folder):
-    run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), scheduler=Scheduler(1))
+    run = Run(
+        uuid.uuid4().hex[:12], splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), scheduler=Scheduler(1)
+    )
     run.start()
     run.join(60)
     assert list(run_folder.iterdir()) == []  # no browser: nothing written
-    assert Run.restore("abcdef123456", lambda source: splits) is None
+    assert Run.restore("abcdef123456") is None

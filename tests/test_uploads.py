@@ -24,6 +24,7 @@ from nn.files.model_file import ModelFileError, load_model, model_bytes
 from nn.network import Network
 from tests.test_data import BAD_INPUTS, FAKE, GOOD_NPZ, with_
 from tests.test_modelio import model_arrays, npz_bytes
+from ui.session import Session
 
 NET = Network(hidden=(32, 16), seed=3)
 GOOD_MODEL = model_bytes(NET)
@@ -83,7 +84,7 @@ def small_limits(request, monkeypatch):
 @pytest.mark.parametrize("case", list(BAD_MODELS))
 def test_a_bad_model_upload_says_why_and_keeps_the_model(case, small_limits):
     at = open_page("train")
-    lab = at.session_state["lab"]
+    lab = at.session_state["session"]
     before = lab.model()
     data, words = BAD_MODELS[case]
     assert_one_error(upload(at, "model_upload", "model.npz", data), words)
@@ -94,7 +95,7 @@ def test_a_bad_model_upload_says_why_and_keeps_the_model(case, small_limits):
 @pytest.mark.parametrize("case", list(BAD_DATA))
 def test_a_bad_dataset_upload_says_why_and_keeps_the_data(case, small_limits):
     at = open_page("train")
-    lab = at.session_state["lab"]
+    lab = at.session_state["session"]
     at.radio(key="set_data").set_value("upload").run()
     data, words = BAD_DATA[case]
     assert_one_error(upload(at, "data_upload", "digits.csv" if "csv" in case else "digits.npz", data), words)
@@ -103,18 +104,19 @@ def test_a_bad_dataset_upload_says_why_and_keeps_the_data(case, small_limits):
 
 
 def my_digits(n=2):
-    """Return a MyDigits holding n digits of the fake set."""
-    mine = MyDigits()
+    """Return a Session whose drawn digits are n digits of the fake set."""
+    me = Session()
     for x, y in zip(FAKE["x_train"][:n], FAKE["y_train"][:n]):
-        mine.add(x / 255, int(y))
-    return mine
+        me.add_digit(x / 255, int(y))
+    return me
 
 
 @pytest.mark.parametrize("case", list(BAD_DIGITS))
 def test_a_bad_digits_upload_says_why_and_keeps_my_digits(case, small_limits):
-    mine = my_digits()
+    me = my_digits()
+    mine = me.digits
     x, y = mine.x.copy(), mine.y.copy()
-    at = open_page("draw", draw_digits=mine)
+    at = open_page("draw", session=me)
     data, words = BAD_DIGITS[case]
     assert_one_error(upload(at, "draw_upload", "digits.csv" if "csv" in case else "digits.npz", data), words)
     np.testing.assert_array_equal(mine.x, x)
@@ -123,9 +125,10 @@ def test_a_bad_digits_upload_says_why_and_keeps_my_digits(case, small_limits):
 
 
 def test_downloaded_digits_load_back_and_join_my_digits():
-    saved = my_digits(3)
-    mine = my_digits(2)
-    at = open_page("draw", draw_digits=mine)
+    saved = my_digits(3).digits
+    me = my_digits(2)
+    mine = me.digits
+    at = open_page("draw", session=me)
     assert upload(at, "draw_upload", "my_digits.npz", saved.npz()) == []
     assert len(mine) == 5  # the file's test part repeats its training part: counted once
     np.testing.assert_array_equal(mine.x[2:], saved.x)

@@ -82,7 +82,8 @@ class RunHandle:
         run._history = state["history"]
         run._snap.update(status=state["status"], step=state["step_count"], seconds=state["seconds"],
                          lr=state["lr"], message=state["message"], test_acc=extra["test_acc"],
-                         test_loss=extra["test_loss"])
+                         test_loss=extra["test_loss"], total_steps=extra.get("total_steps", state["step_count"]),
+                         steps_per_epoch=extra.get("steps_per_epoch", 1))
         run._set_net(state["step_count"], arrays)
         if state["status"] in ("ready", "running"):
             run._carry_on()

@@ -25,20 +25,6 @@ _client = None
 _cluster = None
 
 
-class LowerPriority:
-    """A Dask worker plugin: the worker process runs at a lower CPU priority than the web server."""
-
-    name = "playground-lower-priority"
-    idempotent = True
-
-    def __init__(self, nice):
-        self.nice = nice
-
-    def setup(self, worker):
-        """Lower this worker process's priority once (a restarted worker gets it again)."""
-        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), self.nice))
-
-
 def client():
     """Return the client of the cluster that trains runs, starting the local pool on first use."""
     global _client, _cluster
@@ -46,17 +32,17 @@ def client():
         if _client is None:
             from distributed import Client, LocalCluster  # imported on first use: pages that never train stay light
 
-            from ui.runs.worker import WORKER_NICE
+            from ui.runs.worker import LowerPriority
 
             address = os.environ.get("PLAYGROUND_CLUSTER", "")
             if address:
-                _client = Client(address, timeout="20s", set_as_default=False)
+                _client = Client(address, timeout="20s")
             else:
                 _cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
                                         dashboard_address=None, memory_limit=WORKER_MEMORY,
                                         silence_logs=logging.ERROR)
-                _client = Client(_cluster, set_as_default=False)
-            _client.register_plugin(LowerPriority(WORKER_NICE))
+                _client = Client(_cluster)
+            _client.register_plugin(LowerPriority())
         return _client
 
 

@@ -15,6 +15,8 @@ import os
 import threading
 import time
 
+from distributed import WorkerPlugin
+
 from nn.data import DataError, load_dataset, make_splits
 from nn.digits.augment import transform_for
 from nn.files.checkpoint import restore_trainer
@@ -97,7 +99,9 @@ class Run:
         if self.browser is not None:
             store.save(self.id, self.trainer, {"browser": self.browser, "data_source": self.data_source,
                                                "data_name": self.data_name, "test_acc": self.test_acc,
-                                               "test_loss": self.test_loss, "created": self.created})
+                                               "test_loss": self.test_loss, "created": self.created,
+                                               "steps_per_epoch": self.trainer.steps_per_epoch,
+                                               "total_steps": self.trainer.total_steps})
 
     @classmethod
     def restore(cls, run_id, scheduler=SCHEDULER):
@@ -151,6 +155,17 @@ class Run:
             "test_acc": self.test_acc, "test_loss": self.test_loss, "paused": self.control.paused,
             "queued_ahead": self.control.queued_behind(), "history": t.history[since:],
         }
+
+
+class LowerPriority(WorkerPlugin):
+    """Every worker process runs at a lower CPU priority than the web server, which must stay quick."""
+
+    name = "playground-lower-priority"
+    idempotent = True
+
+    def setup(self, worker):
+        """Lower this worker process's priority (a restarted worker gets it again)."""
+        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), WORKER_NICE))
 
 
 class RunActor:
