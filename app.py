@@ -5,14 +5,16 @@ This file only routes; each page lives in ``pages/``.  Run with ``streamlit run 
 
 import os
 
-# One BLAS thread per run: the scheduler (ui/scheduler.py) already gives each training run a core of
-# its own, and two runs each asking BLAS for every core make a small machine many times slower.
-# This must happen before NumPy is first imported, which this script is the first to do.
+# One BLAS thread per process: each worker process (ui/runs/pool.py) already has a core of its own,
+# and processes each asking BLAS for every core make a small machine many times slower.  The workers
+# inherit this.  It must happen before NumPy is first imported, which this script is the first to do.
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 import pandas  # noqa: E402, F401  (Plotly looks pandas up half-imported when many sessions draw at once)
 import streamlit as st  # noqa: E402
+
+from ui.runs import pool  # noqa: E402
 
 st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
 
@@ -22,4 +24,5 @@ pages = [
     st.Page("pages/weights.py", title="Weights", icon="🔬", url_path="weights"),
     st.Page("pages/draw.py", title="Draw", icon="✍️", url_path="draw"),
 ]
+pool.warm_up()  # the worker processes that train runs start while the first visitor reads the home page
 st.navigation(pages).run()

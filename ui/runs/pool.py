@@ -23,6 +23,7 @@ CALL_SECONDS = 30.0  # the longest a page waits for one answer from a worker bef
 _lock = threading.Lock()
 _client = None
 _cluster = None
+_warming = False
 
 
 def client():
@@ -44,6 +45,16 @@ def client():
                 _client = Client(_cluster)
             _client.register_plugin(LowerPriority())
         return _client
+
+
+def warm_up():
+    """Start the pool in the background, once, so that the first Start does not wait for it."""
+    global _warming
+    with _lock:
+        if _client is not None or _warming:
+            return
+        _warming = True
+    threading.Thread(target=client, name="start-worker-pool", daemon=True).start()
 
 
 def place(run_id, **actor_kw):
