@@ -4,7 +4,7 @@ The page script never trains: it starts a ``Run`` and later reads its numbers
 (``history``, ``progress``, ``status``), which the worker thread keeps up to
 date.  The worker also checkpoints the run to the run folder every few seconds,
 so a reload or a closed tab loses nothing (``Run.restore``).  The worker never
-calls Streamlit.  Not for charts (``ui/charts.py``).
+calls Streamlit.  Not for charts (``ui.figures``).
 """
 
 import threading

@@ -4,7 +4,7 @@ Nothing here calls ``Network.forward``: the network may be training on another
 thread, and its layers keep the inputs and activations their backward pass needs
 (``nn/explain/saliency.py`` follows the same rule for the Draw page).  Weights are batch-first as the
 engine stores them: ``dense[i].W`` is (n_in, n_out), the seed notebooks' W
-transposed.  Not for figures: ``ui/weight_charts.py`` draws these numbers.
+transposed.  Not for figures: ``ui.figures.weights`` draws these numbers.
 """
 
 import math
@@ -122,7 +122,7 @@ def forward_pass(net, x):
 def health(history):
     """Return {step (n,), grad_norm (n, layers), update_ratio (n, layers), dead_relu (n, relu layers)} from run metrics.
 
-    A metric a report lacks is NaN.  Thin a long history first (``ui.charts.thin``).
+    A metric a report lacks is NaN.  Thin a long history first (``ui.figures.base.thin``).
     """
     out = {"step": np.array([m["step"] for m in history], dtype=np.int32)}
     for key in ("grad_norm", "update_ratio", "dead_relu"):
