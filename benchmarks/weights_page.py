@@ -30,7 +30,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from nn.data import load_dataset, make_splits  # noqa: E402
 from nn.settings import TrainConfig  # noqa: E402
-from ui import state  # noqa: E402
+from ui import session as state  # noqa: E402
 from ui.runs import Run  # noqa: E402
 
 REFRESH = 2.0  # pages/weights.py redraws a live run this often

@@ -34,7 +34,8 @@ class TrainConfig:
         "he", "Initialisation", "How big the first random weights are; too small and deep nets start very slowly.",
         choices=tuple(INITS))
     optimizer: str = setting(
-        "adam", "Optimiser", "How weights move on each step: plain gradient descent (as the seeds), momentum, or Adam.",
+        "adam", "Optimiser",
+        "How weights move on each step: plain gradient descent (like the classic notebook), momentum, or Adam.",
         choices=tuple(OPTIMIZERS))
     lr: float = setting(
         0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.", lo=1e-7, hi=10.0)
@@ -43,7 +44,7 @@ class TrainConfig:
         choices=tuple(SCHEDULES))
     batch_size: int = setting(
         64, "Batch size",
-        "Digits per step (0 = all at once, the seeds' full-batch mode): small batches take noisier, cheaper steps.",
+        "Digits per step (0 = all at once, like the classic notebook): small batches take noisier, cheaper steps.",
         lo=0, hi=60000)
     epochs: int = setting(
         10, "Epochs", "Passes over the training digits (in full-batch mode: iterations).", lo=1, hi=5000)

@@ -1,7 +1,7 @@
 """Draw page: draw a digit and the network reads it as you draw; see what it sees and why; teach it.
 
-Layout only: the preprocessing is ``nn.image``, the reading and saliency ``nn.saliency``,
-the fine-tuning ``nn.finetune``, the figures ``ui.draw_charts``.  The canvas and all that
+Layout only: the preprocessing is ``nn.digits.preprocess``, the reading and saliency
+``nn.explain.saliency``, the fine-tuning ``Session.finetune``, the figures ``ui.figures``.  The canvas and all that
 depends on it live in one fragment, so a stroke reruns only that part of the page, and the
 fragment re-reads the drawing every second while the session's run is training.
 """
@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from nn.digits.finetune import MAX_DIGITS, DigitsError
 from nn.digits.preprocess import preprocess
 from nn.explain.saliency import read
-from ui import draw_charts as charts
+from ui import figures, frontend
 from ui.session import pretrained, session
 from ui.sidebar import model_block
 from ui.uploads import uploader
@@ -23,50 +23,6 @@ CANVAS = 280
 STEPS_ON = ("Your drawing", "Cropped to ink", "Longer side 20 px", "Centred in 28×28")
 STEPS_OFF = ("Your drawing", "Whole canvas (no crop)", "Canvas at 20×20", "Canvas at 28×28")
 MAPS = {"Input × gradient": "saliency", "Gradient": "gradient"}
-# Two fixes to the canvas, added from outside since its code is not ours.  (1) Its toolbar waits,
-# invisible, over the canvas's top-right corner until the pointer has hovered for 0.2 s: a finger,
-# or a quick mouse, starting a stroke there hits the toolbar and the stroke is lost.  Keep it above
-# the canvas (in the space left for it) and let pointers through while it is hidden.  The canvas
-# lives in a shadow root, so the style is added there.  (2) It sends a drawing 200 ms after the
-# last change, to batch edits; a digit should be read the moment the pen lifts.  So when a stroke
-# ends, press its own "send" button, which sends at once and cancels the wait.  (Listening on the
-# window, the script runs after the canvas's own handlers on the document have saved the stroke.)
-CANVAS_FIX = """<script>
-(() => {
-  if (window.drawCanvasFix) return;
-  window.drawCanvasFix = true;
-  const css = `.dc-toolbar:not([data-pinned=true]) { top: -2.65rem; }
-    .dc-root:not(:hover) > .dc-toolbar:not([data-pinned=true]):not(:focus-within) { pointer-events: none; }`;
-  const patch = () => {
-    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
-      const root = host.shadowRoot;
-      if (root && !root.querySelector('style[data-toolbar-fix]')) {
-        const style = document.createElement('style');
-        style.dataset.toolbarFix = '';
-        style.textContent = css;
-        root.appendChild(style);
-      }
-    }
-  };
-  new MutationObserver(patch).observe(document.body, {childList: true, subtree: true});
-  patch();
-  let drawing = null;  // the shadow root of the canvas a stroke is being drawn on
-  const down = (e) => {
-    const canvas = e.composedPath().find((n) => n.classList?.contains('upper-canvas'));
-    drawing = canvas ? canvas.getRootNode() : null;
-  };
-  const up = () => {
-    const root = drawing;
-    drawing = null;
-    const send = root?.querySelector('button[aria-label="Update the app with this drawing"]');
-    if (send) setTimeout(() => send.click(), 0);
-  };
-  window.addEventListener('mousedown', down, true);
-  window.addEventListener('touchstart', down, true);
-  window.addEventListener('mouseup', up);
-  window.addEventListener('touchend', up);
-})();
-</script>"""
 
 me = session()
 st.session_state.setdefault("draw_clears", 0)
@@ -103,7 +59,7 @@ def show_prediction(reading, strokes):
     """Show the read digit, its confidence and all ten probabilities."""
     st.metric("Prediction", reading.digit)
     st.caption(f"{reading.confidence:.1%} sure · read after stroke {strokes}")
-    st.plotly_chart(charts.probability_bars(reading.p, reading.digit), key="draw_probs")
+    st.plotly_chart(figures.drawing.probability_bars(reading.p, reading.digit), key="draw_probs")
 
 
 def show_steps(steps, centre):
@@ -112,8 +68,9 @@ def show_steps(steps, centre):
     st.caption("The same steps that made MNIST: crop to the ink, scale the longer side to 20 px, "
                "centre the mass in 28×28. Switch centring off to see what the usual demos feed the network.")
     images = (steps.raw, steps.cropped, steps.scaled, steps.centred)
-    for col, image, title in zip(st.columns(4), images, STEPS_ON if centre else STEPS_OFF):
-        col.image(charts.pixels(image), caption=title, width=112)
+    for col, picture, title in zip(st.columns(4), figures.digits.pictures(images, size=112),
+                                   STEPS_ON if centre else STEPS_OFF):
+        col.image(picture, caption=title, width=112)
 
 
 def show_why(reading, layers):
@@ -123,10 +80,10 @@ def show_why(reading, layers):
                     help="Input × gradient: how much the ink on each pixel pushed the answer (red) or against "
                          "it (blue). Gradient: where more ink would push it.")
     cols = st.columns(1 + layers)
-    cols[0].plotly_chart(charts.saliency_map(getattr(reading, MAPS[kind]), f"{kind} for {reading.digit}"),
+    cols[0].plotly_chart(figures.drawing.saliency_map(getattr(reading, MAPS[kind]), f"{kind} for {reading.digit}"),
                          key="draw_saliency")
     for i, (col, a) in enumerate(zip(cols[1:], reading.hidden), 1):
-        col.plotly_chart(charts.activation_grid(a, i), key=f"draw_hidden_{i}")
+        col.plotly_chart(figures.drawing.activation_grid(a, i), key=f"draw_hidden_{i}")
 
 
 def show_teach(steps):
@@ -154,7 +111,7 @@ def show_teach(steps):
     with right:
         if len(me.digits):
             st.caption(f"Your digits: {len(me.digits)} (the labels in the corners). The .npz has the MNIST layout.")
-            st.plotly_chart(charts.digit_grid(me.digits.x, me.digits.y), key="draw_mine")
+            st.plotly_chart(figures.drawing.digit_grid(me.digits.x, me.digits.y), key="draw_mine")
         else:
             st.caption("Your digits will show here.")
 
@@ -198,7 +155,7 @@ choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model
                        "or one you uploaded or fine-tuned; the pretrained one ships with the app.")
 if choice == PRETRAINED and me.model().net is not pretrained().net:
     st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
-st.html(CANVAS_FIX, unsafe_allow_javascript=True)
+frontend.fix_canvas()
 live = choice == SESSION and me.training
 if live:
     st.caption("Your run is training: the drawing is read again every second as the network learns.")

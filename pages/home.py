@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from ui.charts import digit_examples, preload_plotly
-from ui.session import session, shared_splits
+from ui import figures, frontend
+from ui.session import sample_size, session, shared_splits
 from ui.sidebar import model_block
 
 st.title("MNIST Playground")
@@ -11,7 +11,7 @@ st.markdown(
     "Watch a small neural network, written from scratch in NumPy, **learn to read handwritten digits** "
     "while you change how it learns. Then look inside it, and draw digits for it to read.")
 sample = shared_splits("sample")
-st.image(list(digit_examples(sample.X_test, sample.y_test)), width=56)
+st.image(figures.digits.pictures(sample.X_test[figures.digits.one_of_each(sample.y_test)], size=56), width=56)
 
 cards = [
     ("pages/train.py", "Train", "📈", "Pick the layers, the optimiser and the learning rate, press Start training, "
@@ -26,7 +26,7 @@ for column, (page, title, icon, text) in zip(st.columns(3), cards):
         st.page_link(page, label=f"**{title}**", icon=icon)
         st.write(text)
 
-st.caption("Works offline: a 5,000-digit sample of MNIST ships with the app, and a pretrained model is ready "
+st.caption(f"Works offline: a sample of MNIST ({sample_size()}) ships with the app, and a pretrained model is ready "
            "on every page. The full MNIST (11 MB) is one click away on the Train page.")
 model_block(session())
-preload_plotly()
+frontend.preload_plotly()

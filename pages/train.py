@@ -3,13 +3,13 @@
 The page never trains: its buttons call the ``Session`` (``ui.session``), whose runs train
 on worker processes, and a fragment polls the run's numbers while it is live, so only the
 status, metrics and chart redraw, and the page costs nothing once the run has ended.
-Not for figures (``ui/charts.py``) nor for the settings widgets (``ui/train_controls.py``).
+Not for figures (``ui.figures``) nor for the settings widgets (``ui/train_controls.py``).
 """
 
 import streamlit as st
 
 from nn.files.model_file import ModelFileError
-from ui.charts import compare_figure, confusion_figure, curves_figure, digit_pictures, live_chart
+from ui import figures, frontend
 from ui.session import architecture, session
 from ui.sidebar import model_block
 from ui.train_controls import data_widgets, duration, key, settings_widgets
@@ -104,7 +104,7 @@ def live_view():
         c[0].metric("Epoch", f"{run.epoch:.1f} / {run.config.epochs}")
         c[1].metric("Train loss", f"{last['train_loss']:.3f}" if last else "–")
         c[2].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")
-        live_chart(curves_figure(run.history, run.id), key="curves")
+        frontend.live_chart(figures.training.curves(run.history, run.id), key="curves")
         if poll and not me.changing():
             st.rerun()  # the run has settled: redraw the whole page once (buttons, results) and stop polling
 
@@ -120,13 +120,13 @@ def results(run):
     with left:
         st.metric("Test accuracy", f"{run.test_acc:.2%}",
                   help=f"Share of the {len(y_test):,} test digits, never seen in training, read right.")
-        st.plotly_chart(confusion_figure(card.confusion), key="confusion", config=CHART)
+        st.plotly_chart(figures.training.confusion(card.confusion), key="confusion", config=CHART)
     with right:
         st.markdown(f"**Misread test digits** ({card.misread:,}; the most confident mistakes first)")
         if len(card.wrong):
             captions = [f"said {said} ({p:.0%}), is {y_test[i]}"
                         for i, said, p in zip(card.wrong, card.said, card.confidence)]
-            st.image(list(digit_pictures(X_test[card.wrong])), caption=captions, width=84)
+            st.image(figures.digits.pictures(X_test[card.wrong], size=84), caption=captions, width=84)
         else:
             st.caption("None: every test digit was read right.")
 
@@ -138,7 +138,7 @@ def past_runs():
                  column_config={"val acc": st.column_config.NumberColumn(format="percent"),
                                 "test acc": st.column_config.NumberColumn(format="percent")})
     curves = [(f"{r.id[:6]} {r.config.optimizer} lr {r.config.lr:g}", r.history) for r in me.runs]
-    st.plotly_chart(compare_figure(curves), key="compare", config=CHART)
+    st.plotly_chart(figures.training.compare(curves), key="compare", config=CHART)
 
 
 def saved_runs():

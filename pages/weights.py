@@ -2,7 +2,7 @@
 
 It shows the active model (``Session.model``): the run training now, else an uploaded
 model, else the bundled pretrained one.  The numbers come from ``nn/explain/inspection.py``, the
-figures from ``ui/weight_charts.py``; this script only places them.
+figures from ``ui.figures``; this script only places them.
 """
 
 import math
@@ -12,10 +12,7 @@ import streamlit as st
 
 from nn.explain import inspection
 from nn.settings import TrainConfig
-from ui import sidebar
-from ui import weight_charts as charts
-from ui.charts import thin
-from ui.draw_charts import probability_bars
+from ui import figures, sidebar
 from ui.session import session
 
 REFRESH_SECONDS = 2
@@ -72,9 +69,9 @@ def neurons(net, X, y, start):
         u = inspection.unit(net, k, X, y)
         st.metric(f"Bias b1[{k}]", f"{u.bias:+.3f}")
         title = f"Unit {k}: what its 784 weights learned" if learned else f"Unit {k}: its 784 weights"
-        st.plotly_chart(charts.unit_image(W[:, k].reshape(28, 28), scale, title), key="weights_unit_image")
-        st.plotly_chart(charts.digit_strip(X[u.top].reshape(-1, 28, 28), y[u.top], u.top_a), key="weights_top")
-        st.plotly_chart(charts.digit_means(u.by_digit), key="weights_by_digit")
+        st.plotly_chart(figures.weights.unit_image(W[:, k].reshape(28, 28), scale, title), key="weights_unit_image")
+        st.plotly_chart(figures.weights.digit_strip(X[u.top].reshape(-1, 28, 28), y[u.top], u.top_a), key="weights_top")
+        st.plotly_chart(figures.weights.digit_means(u.by_digit), key="weights_by_digit")
         st.caption(f"Searched the first {u.searched:,} test digits.")
     with grid_col:
         pages = math.ceil(n / UNITS_PER_PAGE)
@@ -87,7 +84,7 @@ def neurons(net, X, y, start):
         count = min(UNITS_PER_PAGE, n - first)
         cols = inspection.grid_columns(count)
         tiles = inspection.tile(W[:, first:first + count].T, cols)
-        st.plotly_chart(charts.unit_grid(tiles, scale, cols, first, count, k), key="weights_grid")
+        st.plotly_chart(figures.weights.unit_grid(tiles, scale, cols, first, count, k), key="weights_grid")
         st.caption(f"Units {first}–{first + count - 1} of {n:,}; colours span ±{scale:.2f}.")
 
 
@@ -99,8 +96,9 @@ def pick_random_digit(n):
 def forward(net, X, y):
     """Draw one test digit going through the network, each equation beside the numbers it gives."""
     st.header("The forward pass of one digit")
-    st.caption("The notebooks write one digit as a column X (784 × 1) and W1 as (units × 784); the engine stores "
-               "each W transposed, (784 × units), and computes x·W + b — the same numbers.")
+    st.caption("Like the classic notebook, this page writes one digit as a column X (784 × 1) and W1 as "
+               "(units × 784); the engine stores each W transposed, (784 × units), and computes x·W + b — "
+               "the same numbers.")
     pick, button = st.columns([3, 1], vertical_alignment="bottom")
     clamp("weights_digit", len(X) - 1)
     i = pick.number_input(f"Test digit (0 to {len(X) - 1:,})", min_value=0, max_value=len(X) - 1, key="weights_digit")
@@ -110,7 +108,7 @@ def forward(net, X, y):
     left, right = st.columns([1, 3], gap="large")
     with left:
         st.latex(r"X")
-        st.plotly_chart(charts.input_image(X[i]), key="weights_input")
+        st.plotly_chart(figures.weights.input_image(X[i]), key="weights_input")
         st.caption(f"Its label: **{y[i]}**. 784 pixels, each ink/255.")
     with right:
         for j, (z, a) in enumerate(steps[:-1], 1):
@@ -120,14 +118,14 @@ def forward(net, X, y):
             eq.latex(rf"A_{j} = \mathrm{{{f}}}(Z_{j})")
             eq.caption(f"{int((a > 0).sum()):,} of {len(z):,} units fire (A > 0)." if net.activation in RELUS
                        else f"{len(z):,} units, A from {a.min():.2f} to {a.max():.2f}.")
-            fig.plotly_chart(charts.layer_bars(z, a, j, f), key=f"weights_layer_bars_{j}")
+            fig.plotly_chart(figures.weights.layer_bars(z, a, j, f), key=f"weights_layer_bars_{j}")
         L = len(steps)
         z, p = steps[-1]
         eq, fig = st.columns([1, 3], vertical_alignment="center")
         eq.latex(rf"Z_{L} = W_{L}\,A_{L - 1} + b_{L}")
         eq.latex(rf"A_{L} = \mathrm{{softmax}}(Z_{L})")
         eq.caption(f"It reads **{int(p.argmax())}** ({p.max():.1%} sure); the label is {y[i]}.")
-        fig.plotly_chart(probability_bars(p, int(p.argmax())), key="weights_probs")
+        fig.plotly_chart(figures.drawing.probability_bars(p, int(p.argmax())), key="weights_probs")
 
 
 def matrices(net):
@@ -140,13 +138,13 @@ def matrices(net):
     d = net.dense[j]
     Wt = d.W.T  # the seeds' layout: one row per unit
     rows, cols = inspection.sample_matrix(Wt, MAX_MATRIX_CELLS)
-    st.plotly_chart(charts.weight_matrix(Wt, rows, cols, inspection.robust_scale(d.W), f"W{j + 1}"),
+    st.plotly_chart(figures.weights.weight_matrix(Wt, rows, cols, inspection.robust_scale(d.W), f"W{j + 1}"),
                     key="weights_matrix")
     shown = len(rows) * len(cols)
     if shown < Wt.size:
         st.caption(f"An evenly spaced sample of rows and columns: {shown:,} of {Wt.size:,} weights, "
                    "to keep the page light.")
-    st.plotly_chart(charts.bias_bars(d.b, f"b{j + 1}"), key="weights_bias")
+    st.plotly_chart(figures.weights.bias_bars(d.b, f"b{j + 1}"), key="weights_bias")
 
 
 def distributions(net, start, continued):
@@ -156,7 +154,7 @@ def distributions(net, start, continued):
     for i, d in enumerate(net.dense, 1):
         edges, now, before = inspection.histograms(d.W, None if start is None else start[f"W{i}"])
         layers.append((f"W{i}", edges, now, before))
-    st.plotly_chart(charts.distributions(layers), key="weights_hist")
+    st.plotly_chart(figures.weights.distributions(layers), key="weights_hist")
     if start is not None:
         st.caption("The random start is a narrow bell; learning spreads it and gives it heavier tails.")
     elif continued:
@@ -171,8 +169,8 @@ def health(run):
     if run is None or not run.history:
         st.caption("These charts fill in while this session trains a model on the Train page.")
         return
-    h = inspection.health(thin(run.history))
-    for col, fig, key in zip(st.columns(3), charts.health_charts(h), ("grad", "ratio", "dead")):
+    h = inspection.health(figures.base.thin(run.history))
+    for col, fig, key in zip(st.columns(3), figures.weights.health(h), ("grad", "ratio", "dead")):
         if key == "dead" and not h["dead_relu"].shape[1]:
             col.caption(f"No ReLU layers ({run.config.activation}), so no unit can die.")
         else:

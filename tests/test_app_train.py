@@ -19,7 +19,7 @@ from nn.files.model_file import build_metadata, model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
 from tests.test_data import MNIST, PAYLOAD, PAYLOAD_SHA, free_port, needs_mnist
-from ui import charts
+from ui import figures
 from ui import session as state
 
 TINY = {"set_train_size": 300, "set_epochs": 2}
@@ -30,7 +30,7 @@ LONG = {"set_train_size": 300, "set_epochs": 5000}  # a run that lasts until it 
 def empty_cache_and_checked_figures(tmp_path, monkeypatch):
     """Point the MNIST cache at an empty folder, and check every figure the pages draw against Plotly's schema."""
     monkeypatch.setenv("MNIST_PLAYGROUND_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(charts, "VALIDATE", True)
+    monkeypatch.setattr(figures.base, "VALIDATE", True)
 
 
 @pytest.fixture

@@ -10,10 +10,17 @@ from nn.files.model_file import build_metadata, save_model
 from nn.network import Network
 from nn.settings import TrainConfig
 from nn.train import Trainer
+from ui import figures
 from ui import session as state
 from ui.runs.handle import RunHandle
 
 TINY = dict(epochs=1, train_size=300, batch_size=50)
+
+
+@pytest.fixture(autouse=True)
+def checked_figures(monkeypatch):
+    """Check every figure the page draws against Plotly's schema."""
+    monkeypatch.setattr(figures.base, "VALIDATE", True)
 
 
 @pytest.fixture(scope="module", autouse=True)

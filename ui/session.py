@@ -65,6 +65,12 @@ def shared_splits(source):
     return make_splits(load_dataset(source), seed=0)
 
 
+def sample_size():
+    """Return the bundled sample's size, read from it, as every page words it: '4,000 training + 1,000 test digits'."""
+    sample = shared_splits("sample")
+    return f"{len(sample.y_train) + len(sample.y_val):,} training + {len(sample.y_test):,} test digits"
+
+
 @st.cache_resource(show_spinner="Reading your dataset…", max_entries=8)
 def uploaded_splits(data, filename):
     """Return splits of an uploaded dataset file, loaded once per distinct file."""

@@ -12,10 +12,11 @@ import streamlit as st
 
 from nn.data import DataError, download_mnist, mnist_path
 from nn.settings import SETTINGS, TrainConfig
+from ui.session import sample_size
 from ui.uploads import uploader
 
-DATA_CHOICES = {"sample": "Bundled sample (4,000 digits, works offline)",
-                "mnist": "Full MNIST (60,000 digits, 11 MB download)",
+DATA_CHOICES = {"sample": "Bundled sample ({sample}, works offline)",  # its size filled in from the data
+                "mnist": "Full MNIST (60,000 training + 10,000 test digits, 11 MB download)",
                 "upload": "Your own file"}
 
 CHOICE_NAMES = {"gd": "gradient descent"}  # how a choice reads on the page when its code name is cryptic
@@ -82,8 +83,8 @@ def data_widgets(session):
     """Draw the dataset choice with its download button or uploader; point the session at the chosen data once there."""
     if st.session_state.pop("data_reset", False):  # a failed download falls back to the sample
         st.session_state["set_data"] = "sample"
-    choice = st.radio("Dataset", list(DATA_CHOICES), format_func=DATA_CHOICES.get, key="set_data",
-                      persist_state="session",
+    choice = st.radio("Dataset", list(DATA_CHOICES), format_func=lambda c: DATA_CHOICES[c].format(sample=sample_size()),
+                      key="set_data", persist_state="session",
                       help="Which digits to learn from: more digits learn better but each epoch takes longer.")
     if error := st.session_state.pop("data_error", None):
         st.error(error)

@@ -4,7 +4,7 @@ The network may be training on another thread, so this uses only the engine's
 inference forward (``Network.trace``), which keeps nothing in the layers
 (``nn/explain/saliency.py`` follows the same rule for the Draw page).  Weights are
 batch-first as the engine stores them: ``dense[i].W`` is (n_in, n_out), the classic
-notebook's W transposed (``nn/classic.py``).  Not for figures: ``ui/weight_charts.py``
+notebook's W transposed (``nn/classic.py``).  Not for figures: ``ui.figures.weights``
 draws these numbers.
 """
 
@@ -115,7 +115,7 @@ def forward_pass(net, x):
 def health(history):
     """Return {step (n,), grad_norm (n, layers), update_ratio (n, layers), dead_relu (n, relu layers)} from run metrics.
 
-    A metric a report lacks is NaN.  Thin a long history first (``ui.charts.thin``).
+    A metric a report lacks is NaN.  Thin a long history first (``ui.figures.base.thin``).
     """
     out = {"step": np.array([m["step"] for m in history], dtype=np.int32)}
     for key in ("grad_norm", "update_ratio", "dead_relu"):

@@ -8,7 +8,7 @@ backward would overwrite the worker's ``x``, ``a`` and ``dW``.
 The saliency of a pixel is how much it pushed the answer: the gradient of the chosen class's
 logit with respect to the input (where more ink would help or hurt), and input × gradient
 (what the ink that is there contributed).  Not for training, nor for drawing the maps
-(``ui/draw_charts.py`` does that).
+(``ui.figures.drawing`` does that).
 """
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """Numbers about how a trained network reads the test digits: a confusion matrix and the digits it got wrong.
 
 Plain NumPy on predictions, so the Train page can show where a run's mistakes are.
-Not for figures (``ui/charts.py`` draws these) nor for the Weights and Draw pages
+Not for figures (``ui.figures.training`` draws these) nor for the Weights and Draw pages
 (``nn/explain/inspection.py``, ``nn/explain/saliency.py``).
 """
 

@@ -75,7 +75,7 @@ COUNT_SENDS = """() => {
 
 
 def test_each_stroke_is_sent_as_the_pen_lifts_without_the_canvas_own_wait(page):
-    # The page presses the canvas's own send button on mouse-up (pages/draw.py, CANVAS_FIX); if a new
+    # The page presses the canvas's own send button on mouse-up (ui/frontend/canvas_fixes.js); if a new
     # canvas version renamed that button, drawings would again wait 200 ms before they are read.
     open_draw(page)
     page.evaluate(COUNT_SENDS)

@@ -1,57 +1,23 @@
-"""Plotly figures for the Weights page, cheap to build and small to send: a live page redraws them every 2 s.
+"""Figures of the Weights page, cheap to build and small to send: a live page redraws them every 2 s.
 
-Figures are plain dicts validated once by ``go.Figure`` (piecemeal ``update_*`` calls
-cost several times more, and the training thread waits while Python builds them), with
-an empty template: Plotly's default one is 3.7 kB a figure and most of the time it takes
-to build and send one, and the browser styles the charts with the app's theme anyway.
-The big heatmaps (a page of unit images, a weight matrix) travel as one byte per
-cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
-cells between tiles.  Red is positive and blue negative, as on the Draw page.  No
-Streamlit calls and no maths beyond laying numbers out: ``nn/explain/inspection.py`` computes them.
+Each figure has an empty template: Plotly's default one is 3.7 kB a figure and most of
+the time it takes to build and send one, and the browser styles the charts with the app's
+theme anyway.  The big heatmaps (a page of unit images, a weight matrix) travel as one
+byte per cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
+cells between tiles.  Red is positive and blue negative, as on the Draw page.  Not for
+Streamlit calls nor maths beyond laying numbers out: ``nn/explain/inspection.py`` computes them.
 """
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 
 from nn.explain.inspection import SIDE
+from ui.figures.base import IMAGE_AXES, figure
+from ui.figures.digits import pictures
+from ui.figures.palette import BLUE, DIVERGING, GAP, GREY, INK_ON_PAPER, LABEL, LAYERS, OUTLINE, RED
 
-GAP = "#c8ccd0"  # the empty cells between tiles
-GREY = "#9aa5b1"
-RED = "#c0392b"
-BLUE = "#1f77b4"
-LAYER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
-DIVERGING = [[1 - p, c] for p, c in reversed(get_colorscale("RdBu"))]  # blue at -1 .. red at +1
 # Code 0 is the gap colour; codes 1..255 spread the diverging scale, so code 128 is a weight of zero.
 CODED = [[0.0, GAP]] + [[(1 + 254 * p) / 255, c] for p, c in DIVERGING]
-IMAGE_AXES = {"xaxis": {"visible": False, "constrain": "domain"},
-              "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x"}}
-
-
-def encode(a, scale):
-    """Return a as uint8 colour codes: 1..255 for -scale..+scale (128 is zero), 0 where a is NaN."""
-    codes = np.zeros(a.shape, dtype=np.uint8)
-    ok = np.isfinite(a)
-    codes[ok] = np.round(np.clip(a[ok] / scale, -1, 1) * 127 + 128).astype(np.uint8)
-    return codes
-
-
-def _coded_heatmap(a, scale, **kw):
-    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in weights."""
-    ticks = np.array([-1, -0.5, 0, 0.5, 1])
-    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:+.2f}" for t in ticks], "thickness": 12,
-                "title": {"text": "weight", "side": "right"}}
-    return {"type": "heatmap", "z": encode(a, scale), "zmin": 0, "zmax": 255, "zauto": False, "colorscale": CODED,
-            "colorbar": colorbar, **kw}
-
-
-def _figure(data, height, title=None, **layout):
-    """Return a figure with this page's margins and no template."""
-    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10}, "template": {},
-              **layout}
-    if title:
-        layout["title"] = {"text": title, "font": {"size": 14}}
-    return go.Figure({"data": data, "layout": layout})
+STRIP_GAP = 4  # pixels between the top digits
 
 
 def unit_grid(tiles, scale, cols, first, count, selected=None):
@@ -60,12 +26,12 @@ def unit_grid(tiles, scale, cols, first, count, selected=None):
     r, c = np.divmod(np.arange(count), cols)
     labels = {"type": "scatter", "mode": "text", "x": c * step + 0.5, "y": r * step + 1.5,
               "text": [str(first + i) for i in range(count)], "textposition": "middle right",
-              "textfont": {"size": 9, "color": "#222"}, "hoverinfo": "skip", "showlegend": False}
+              "textfont": {"size": 9, "color": LABEL}, "hoverinfo": "skip", "showlegend": False}
     shapes = []
     if selected is not None and first <= selected < first + count:
         r, c = divmod(selected - first, cols)
         shapes.append({"type": "rect", "x0": c * step - 0.5, "x1": c * step + SIDE - 0.5, "y0": r * step - 0.5,
-                       "y1": r * step + SIDE - 0.5, "line": {"color": "#111", "width": 3}})
+                       "y1": r * step + SIDE - 0.5, "line": {"color": OUTLINE, "width": 3}})
     rows = tiles.shape[0] // step + 1
     return _figure([_coded_heatmap(tiles, scale, hoverinfo="skip"), labels], 60 + 50 * rows, shapes=shapes,
                    **IMAGE_AXES)
@@ -82,16 +48,15 @@ def unit_image(weights, scale, title):
 def digit_strip(images, labels, activations):
     """Return the digits images (k, 28, 28) in [0, 1] side by side, each captioned with its label and activation."""
     k = len(images)
-    step = SIDE + 4
-    sheet = np.zeros((SIDE, k * step - 4), dtype=np.uint8)  # one byte a pixel, as the digits are stored
-    for i, img in enumerate(images):
-        sheet[:, i * step:i * step + SIDE] = np.round(img * 255)
-    trace = {"type": "heatmap", "z": sheet, "zmin": 0, "zmax": 255, "colorscale": "Greys", "showscale": False,
-             "hoverinfo": "skip"}
+    step = SIDE + STRIP_GAP
+    trace = {"type": "heatmap", "z": pictures(images, per_row=k, gap=STRIP_GAP), "zmin": 0, "zmax": 255,
+             "colorscale": INK_ON_PAPER, "showscale": False, "hoverinfo": "skip"}
     xaxis = {"constrain": "domain", "showgrid": False, "zeroline": False,
              "tickvals": [i * step + SIDE / 2 for i in range(k)],
-             "ticktext": [f"<b>{int(y)}</b><br>a={a:.2f}" for y, a in zip(labels, activations)]}
-    return _figure([trace], 150, "Test digits that excite it most", xaxis=xaxis, yaxis=IMAGE_AXES["yaxis"])
+             "ticktext": [f"<b>{int(y)}</b><br>{a:.2f}" for y, a in zip(labels, activations)]}
+    # The title says what the numbers under the digits are: "activation 6.97" would not fit under a 28-px digit.
+    return _figure([trace], 150, "Test digits that excite it most, with their activation", xaxis=xaxis,
+                   yaxis=IMAGE_AXES["yaxis"])
 
 
 def digit_means(by_digit):
@@ -104,7 +69,7 @@ def digit_means(by_digit):
 def input_image(x):
     """Return the input digit x (784,) in [0, 1] as a heatmap of its pixels."""
     trace = {"type": "heatmap", "z": np.asarray(x, dtype=np.float32).reshape(SIDE, SIDE), "zmin": 0, "zmax": 1,
-             "colorscale": "Greys", "showscale": False,
+             "colorscale": INK_ON_PAPER, "showscale": False,
              "hovertemplate": "pixel row %{y}, column %{x}: %{z:.2f}<extra></extra>"}
     return _figure([trace], 220, **IMAGE_AXES)
 
@@ -123,7 +88,7 @@ def layer_bars(z, a, layer, activation):
 
 
 def weight_matrix(Wt, rows, cols, scale, name):
-    """Return a heatmap of weight matrix ``name`` in the seeds' layout, Wt (units, inputs), sampled at rows, cols."""
+    """Return a heatmap of weight matrix ``name``, Wt (units, inputs) as in the classic notebook, at rows, cols."""
     trace = _coded_heatmap(Wt[np.ix_(rows, cols)], scale, x=cols, y=rows,
                            hovertemplate="unit %{y} ← input %{x}<extra></extra>")
     return _figure([trace], int(np.clip(90 + 2 * len(rows), 240, 560)),
@@ -163,7 +128,7 @@ def distributions(layers):
                                       "yanchor": "bottom"}, **axes)
 
 
-def health_charts(h):
+def health(h):
     """Return (gradient norms, update/weight ratios, dead ReLUs) figures from ``nn.explain.inspection.health``."""
     step = h["step"]
     grad = _lines(step, h["grad_norm"], "W", "Gradient norm ‖dW‖ per layer", log=True)
@@ -178,10 +143,36 @@ def health_charts(h):
     return grad, ratio, dead
 
 
+def _encode(a, scale):
+    """Return a as uint8 colour codes: 1..255 for -scale..+scale (128 is zero), 0 where a is NaN."""
+    codes = np.zeros(a.shape, dtype=np.uint8)
+    ok = np.isfinite(a)
+    codes[ok] = np.round(np.clip(a[ok] / scale, -1, 1) * 127 + 128).astype(np.uint8)
+    return codes
+
+
+def _coded_heatmap(a, scale, **kw):
+    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in weights."""
+    ticks = np.array([-1, -0.5, 0, 0.5, 1])
+    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:+.2f}" for t in ticks], "thickness": 12,
+                "title": {"text": "weight", "side": "right"}}
+    return {"type": "heatmap", "z": _encode(a, scale), "zmin": 0, "zmax": 255, "zauto": False, "colorscale": CODED,
+            "colorbar": colorbar, **kw}
+
+
+def _figure(data, height, title=None, **layout):
+    """Return a figure with this page's margins and no template."""
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 30 if title else 10, "b": 10}, "template": {},
+              **layout}
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 14}}
+    return figure(data, layout)
+
+
 def _lines(step, table, prefix, title, log=False, **layout):
     """Return one line per column of table (n, layers) against step, named prefix1, prefix2, ..."""
     data = [{"type": "scatter", "mode": "lines", "x": step, "y": table[:, j], "name": f"{prefix}{j + 1}",
-             "line": {"color": LAYER_COLOURS[j % len(LAYER_COLOURS)]}} for j in range(table.shape[1])]
+             "line": {"color": LAYERS[j % len(LAYERS)]}} for j in range(table.shape[1])]
     layout.setdefault("yaxis", {"type": "log", "exponentformat": "power"} if log else {})
     return _figure(data, 260, title, xaxis={"title": {"text": "step"}},
                    legend={"orientation": "h", "y": -0.35, "x": 0}, **layout)

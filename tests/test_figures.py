@@ -1,0 +1,122 @@
+"""Every public figure builds from representative inputs and follows the one policy of ``ui.figures``.
+
+The policy: each is a Plotly figure that passes Plotly's schema (``base.VALIDATE`` on), says
+what it shows (a title or an axis title, unless it is a picture the page captions), and
+uses only the palette's colours.  The digit pictures keep their pixels sharp and in place.
+"""
+
+import inspect
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from nn.explain import inspection
+from ui import figures
+from ui.figures import digits, drawing, palette, training, weights
+
+RNG = np.random.default_rng(0)
+HISTORY = [{"epoch": i / 10, "step": 5 * i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "lr": 1e-3,
+            "train_acc": 1 - 1 / (i + 2), "val_acc": 1 - 1.3 / (i + 2)} for i in range(400)]
+W = RNG.normal(size=(784, 70)).astype(np.float32)
+X = RNG.random((12, 784)).astype(np.float32)
+CASES = {
+    training.curves: lambda: training.curves(HISTORY),
+    training.compare: lambda: training.compare([("run a", HISTORY), ("run b", HISTORY[:20]), ("no reports", [])]),
+    training.confusion: lambda: training.confusion(RNG.integers(0, 90, (10, 10))),
+    weights.unit_grid: lambda: weights.unit_grid(inspection.tile(W[:, :64].T, 8), 0.5, 8, 0, 64, 3),
+    weights.unit_image: lambda: weights.unit_image(W[:, 0].reshape(28, 28), 0.5, "Unit 0: its 784 weights"),
+    weights.digit_strip: lambda: weights.digit_strip(X[:8].reshape(-1, 28, 28), np.arange(8), RNG.random(8) * 7),
+    weights.digit_means: lambda: weights.digit_means(np.r_[RNG.random(9), np.nan]),
+    weights.input_image: lambda: weights.input_image(X[0]),
+    weights.layer_bars: lambda: weights.layer_bars(RNG.normal(size=64), RNG.random(64), 1, "ReLU"),
+    weights.weight_matrix: lambda: weights.weight_matrix(W.T, np.arange(0, 70, 3), np.arange(0, 784, 9), 0.5, "W1"),
+    weights.bias_bars: lambda: weights.bias_bars(RNG.normal(size=32), "b1"),
+    weights.distributions: lambda: weights.distributions(
+        [("W1", np.linspace(-1, 1, 41), RNG.random(40), RNG.random(40)), ("W2", np.linspace(-1, 1, 41), RNG.random(40),
+                                                                          None)]),
+    weights.health: lambda: weights.health({"step": np.arange(50), "grad_norm": RNG.random((50, 6)) + 0.1,
+                                            "update_ratio": RNG.random((50, 6)) * 1e-3 + 1e-5,
+                                            "dead_relu": RNG.random((50, 6))}),
+    drawing.probability_bars: lambda: drawing.probability_bars(RNG.dirichlet(np.ones(10)), 4),
+    drawing.saliency_map: lambda: drawing.saliency_map(RNG.normal(size=(28, 28)), "Gradient for 4"),
+    drawing.activation_grid: lambda: drawing.activation_grid(RNG.random(100), 1),
+    drawing.digit_grid: lambda: drawing.digit_grid(RNG.integers(0, 256, (13, 28, 28)).astype(np.uint8),
+                                                   RNG.integers(0, 10, 13)),
+}
+CAPTIONED_BY_PAGE = {weights.unit_grid, weights.input_image, drawing.digit_grid}  # pictures; the page says what
+
+
+def public_figure_functions():
+    """Return every public function of the topic modules: each builds figures."""
+    return {f for module in (training, weights, drawing) for name, f in inspect.getmembers(module, inspect.isfunction)
+            if not name.startswith("_") and f.__module__ == module.__name__}
+
+
+def palette_colours():
+    """Return every colour the palette defines, alone or in a scale."""
+    colours = set()
+    for value in vars(palette).values():
+        if isinstance(value, str):
+            colours.add(value)
+        elif isinstance(value, list):
+            colours.update(c[1] if isinstance(c, list) else c for c in value)
+    return colours
+
+
+def colours_in(node, key=None):
+    """Yield every colour in a figure's JSON: values under colour keys, and colour-scale entries."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k != "template":  # the theme's, not ours
+                yield from colours_in(v, k)
+    elif isinstance(node, (list, tuple)):
+        if key == "colorscale":
+            yield from (c for _, c in node)
+        else:
+            for v in node:
+                yield from colours_in(v, key)
+    elif isinstance(node, str) and key is not None and key.endswith("color"):
+        yield node
+
+
+def test_every_public_figure_function_has_a_case():
+    assert public_figure_functions() == set(CASES)
+
+
+@pytest.mark.parametrize("build", list(CASES), ids=lambda f: f"{f.__module__.rsplit('.', 1)[1]}.{f.__name__}")
+def test_figure_follows_the_policy(build, monkeypatch):
+    monkeypatch.setattr(figures.base, "VALIDATE", True)  # Plotly's schema raises on any wrong property
+    result = CASES[build]()
+    for fig in result if isinstance(result, tuple) else (result,):
+        assert isinstance(fig, go.Figure)
+        layout = fig.to_plotly_json()["layout"]
+        named = layout.get("title", {}).get("text") or any(
+            axis.get("title", {}).get("text") for name, axis in layout.items() if name.startswith(("xaxis", "yaxis")))
+        assert named or build in CAPTIONED_BY_PAGE, "a figure says what it shows"
+        assert set(colours_in(fig.to_plotly_json())) <= palette_colours()
+
+
+def test_figures_are_not_validated_at_run_time():
+    assert figures.base.VALIDATE is False  # 30-50 ms a figure; the tests above check the schema instead
+
+
+def test_pictures_pad_to_a_centred_square_and_enlarge_by_whole_pixels():
+    crop = np.zeros((4, 2), dtype=np.float32)
+    crop[0, 0] = 1.0
+    (picture,) = digits.pictures([crop], size=8)
+    assert picture.shape == (8, 8) and picture.dtype == np.uint8
+    assert (picture[:2, 2:4] == 255).all() and picture.sum() == 4 * 255  # column 1 of 4, two pixels wide
+
+
+def test_a_grid_puts_each_digit_in_its_cell_with_gaps_between():
+    images = np.stack([np.full((28, 28), k, dtype=np.uint8) for k in (10, 20, 30)])
+    sheet = digits.pictures(images, per_row=2, gap=2)
+    assert sheet.shape == (58, 58)
+    assert sheet[0, 0] == 10 and sheet[0, 30] == 20 and sheet[30, 0] == 30 and sheet[30, 30] == 0
+    assert (sheet[:, 28:30] == 0).all()
+
+
+def test_one_of_each_finds_the_first_of_every_digit():
+    y = np.array([3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
+    assert digits.one_of_each(y) == [1, 2, 3, 0, 5, 6, 7, 8, 9, 10]

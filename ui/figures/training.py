@@ -1,0 +1,79 @@
+"""Figures of the Train page: learning curves, the runs compared, the confusion matrix.
+
+The learning curves are rebuilt about once a second per watching session while a run
+trains, so they are cheap dicts built by ``base.figure`` from thinned histories.  Not for
+numbers (``nn/`` and ``ui/runs.py``) nor for drawing them live (``ui.frontend.live_chart``).
+"""
+
+import numpy as np
+
+from ui.figures.base import figure, thin
+from ui.figures.palette import COUNTS, GRID, LEARNING_RATE, TRAIN, VALIDATION
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def curves(history, revision="live"):
+    """Return loss (with the learning rate on a log axis) and accuracy side by side, over epochs."""
+    rows = thin(history)
+    data = [
+        _line(rows, "train_loss", "train", TRAIN, ("x", "y"), legendgroup="train"),
+        _line(rows, "val_loss", "validation", VALIDATION, ("x", "y"), legendgroup="val"),
+        _line(rows, "lr", "learning rate", LEARNING_RATE, ("x", "y3"),
+              line={"dash": "dot", "shape": "hv", "width": 1.5}),
+        _line(rows, "train_acc", "train", TRAIN, ("x2", "y2"), legendgroup="train", showlegend=False),
+        _line(rows, "val_acc", "validation", VALIDATION, ("x2", "y2"), legendgroup="val", showlegend=False),
+    ]
+    layout = _layout(
+        340, revision,
+        xaxis={"domain": [0, 0.4], "title": {"text": "epoch"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": "loss"}, "rangemode": "tozero"},
+        # One tick per power of ten, and no title: the legend names the dotted line, the panels stay apart.
+        yaxis3={"overlaying": "y", "side": "right", "type": "log", "showgrid": False, "tickformat": "~g", "dtick": 1,
+                "tickfont": {"color": LEARNING_RATE}},
+        xaxis2={"domain": [0.6, 1], "title": {"text": "epoch"}, "rangemode": "tozero"},
+        yaxis2={"anchor": "x2", "title": {"text": "accuracy"}, "tickformat": ".0%"},
+    )
+    return figure(data, layout)
+
+
+def compare(runs):
+    """Return the validation accuracy of each (name, history) in runs, overlaid (coloured by the theme, run by run)."""
+    data = [_line(thin(h), "val_acc", name, None, ("x", "y")) for name, h in runs if h]
+    layout = _layout(320, "compare", showlegend=True, xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
+                     yaxis={"title": {"text": "validation accuracy"}, "tickformat": ".0%"})
+    return figure(data, layout)
+
+
+def confusion(counts):
+    """Return a heatmap of confusion counts (10, 10): true digit down, the network's answer across."""
+    heat = {"type": "heatmap", "z": counts.tolist(), "x": DIGITS, "y": DIGITS, "colorscale": COUNTS,
+            "texttemplate": "%{z}", "showscale": False,
+            "hovertemplate": "true %{y}, network said %{x}: %{z} digits<extra></extra>"}
+    layout = _layout(420, "confusion", xaxis={"title": {"text": "the network said"}, "side": "top", "type": "category"},
+                     yaxis={"title": {"text": "true digit"}, "autorange": "reversed", "type": "category"})
+    return figure([heat], layout)
+
+
+def _column(rows, key):
+    """Return the values of key in rows as float32 (n,), which Plotly sends compactly."""
+    return np.array([m[key] for m in rows], dtype=np.float32)
+
+
+def _line(rows, key, name, color, axes, **kw):
+    """Return a scatter trace of key over epochs on axes ('x', 'y') style names."""
+    return {"type": "scatter", "mode": "lines", "x": _column(rows, "epoch"), "y": _column(rows, key), "name": name,
+            "line": {"color": color, "width": 2, **kw.pop("line", {})}, "xaxis": axes[0], "yaxis": axes[1], **kw}
+
+
+def _layout(height, revision, **extra):
+    """Return a compact layout with a legend on top; revision keeps the user's zoom across live updates.
+
+    extra holds more layout keys; each axis among them (xaxis=..., yaxis2=...) gets a faint grid
+    and margins that fit its labels.
+    """
+    for name in extra:
+        if name.startswith(("xaxis", "yaxis")):
+            extra[name] = {"automargin": True, "gridcolor": GRID, "zeroline": False, **extra[name]}
+    return {"height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "uirevision": revision,
+            "legend": {"orientation": "h", "y": 1.15, "x": 0}, "hovermode": "x unified", **extra}

@@ -1,0 +1,53 @@
+"""The JavaScript the pages run in the browser: real .js files beside this module, and the calls that run them.
+
+- ``live_chart.js``: the Train page's live chart, redrawn in place (``live_chart``).
+- ``preload_plotly.js``: the home page loads Plotly in the background (``preload_plotly``).
+- ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
+  each stroke once, the moment the pen lifts (``fix_canvas``).
+
+Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
+function expression, called with JSON arguments the app chose (never anything a person
+typed).  The live chart is a Streamlit component, so its file is an ES module.  Not for
+building figures (``ui.figures``).
+"""
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).parent
+# Streamlit's own Plotly bundle, which the browser fetches for any Plotly chart anyway; importing it defines Plotly.
+PLOTLY_BUNDLE = next(Path(st.__file__).parent.glob("static/static/js/PlotlyChart.*.js"), None)
+_live = st.components.v2.component("mnist_playground.live_chart", html='<div class="live-chart"></div>',
+                                   js=(HERE / "live_chart.js").read_text(),
+                                   isolate_styles=False)  # Plotly's stylesheet is global: no shadow DOM
+
+
+def live_chart(figure, key):
+    """Draw figure; later calls with the same key redraw it in place (Plotly.react) without a blink.
+
+    st.plotly_chart gives a chart a new identity whenever its data changes (Streamlit 1.67 hashes
+    the figure into the element id), so the browser builds a new chart every update and it blinks
+    once a second while training.  Falls back to st.plotly_chart if Streamlit's Plotly bundle is not found.
+    """
+    if PLOTLY_BUNDLE is None:
+        st.plotly_chart(figure, key=key, config={"displayModeBar": False})
+    else:
+        _live(key=key, data={"figure": json.loads(figure.to_json()), "bundle": PLOTLY_BUNDLE.name})
+
+
+def preload_plotly():
+    """Have the browser load Streamlit's Plotly bundle in the background, so the first page with charts draws sooner."""
+    if PLOTLY_BUNDLE is not None:
+        st.html(_script("preload_plotly.js", PLOTLY_BUNDLE.name), unsafe_allow_javascript=True)
+
+
+def fix_canvas():
+    """Keep the Draw page canvas's toolbar out of a stroke's way, and send each stroke the moment the pen lifts."""
+    st.html(_script("canvas_fixes.js"), unsafe_allow_javascript=True)
+
+
+def _script(name, *args):
+    """Return a <script> that calls the function in file name with args, each written as JSON."""
+    return f"<script>({(HERE / name).read_text()})({', '.join(json.dumps(a) for a in args)});</script>"
