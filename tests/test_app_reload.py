@@ -48,7 +48,7 @@ def saved_run(splits, config, browser=BROWSER, steps=None):
         run.join(60)
     else:
         run.control.step(steps)
-        while run.trainer.step_count < steps:
+        while not run.trainer.history or run.trainer.history[-1]["step"] < steps:  # reported: in the checkpoint
             run.join(0.05)
         run.save()  # its last checkpoint, written mid-training
     return run

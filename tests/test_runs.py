@@ -32,7 +32,7 @@ def test_finished_run_is_saved_and_restored(splits, run_folder):
     assert run.status == "done" and 0 < run.test_acc <= 1
     back = Run.restore(run.id)
     assert back.status == "done" and not back.unfinished
-    assert back.test_acc == run.test_acc and back.history == run.history
+    assert back.test_acc == run.test_acc and back.trainer.history == run.trainer.history
     for (name, a, _), (_, b, _) in zip(run.trainer.net.params(), back.trainer.net.params()):
         np.testing.assert_array_equal(a, b, err_msg=name)
 
