@@ -24,6 +24,7 @@ from ui.runs import pool, store
 FRESH_SECONDS = 0.25  # numbers this recent are reused: a script run asks for them many times
 LIVE = weakref.WeakValueDictionary()  # run id -> handle, for the runs of this web process
 ENDED = ("done", "stopped", "diverged", "failed")
+RECOVER_SECONDS = 30.0  # how long a run whose worker died keeps trying to find another
 
 
 class RunHandle:
@@ -111,13 +112,17 @@ class RunHandle:
         self._actor = None
         saved = store.load(self.id, with_arrays=False) if self.browser else None
         if saved is not None and saved[1]["status"] in ("ready", "running"):
-            try:
-                self._carry_on()
+            deadline = time.monotonic() + RECOVER_SECONDS
+            while time.monotonic() < deadline:  # the cluster may take a moment to see the worker gone
+                try:
+                    self._carry_on()
+                except Exception:  # placed on the dead worker, or none free yet: try again
+                    self._actor = None
+                    time.sleep(1)
+                    continue
                 self.notice = (f"The worker training this run stopped; the run carried on from its last checkpoint "
                                f"(step {saved[1]['step_count']:,}) on another worker.")
                 return
-            except Exception:  # no worker could take it: fall through and say so
-                self._actor = None
         self._snap.update(alive=False, status="failed", queued_ahead=None,
                           error="The worker training this run stopped, and the run could not be carried on. "
                                 "Start it again, or open it from the saved runs.")

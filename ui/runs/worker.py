@@ -27,7 +27,8 @@ from ui.runs import store
 from ui.runs.scheduler import ScheduledControl, Scheduler
 
 REPORT_SECONDS = 0.5  # the charts' refresh: fast enough to look live, rare enough to cost little
-SAVE_SECONDS = 5.0  # how often a live run is checkpointed: at most this much training is lost in a crash
+# How often a live run is checkpointed: at most this much training is lost in a crash.
+SAVE_SECONDS = float(os.environ.get("PLAYGROUND_SAVE_SECONDS", "5"))
 WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the web process, which serves pages
 
 SCHEDULER = Scheduler(int(os.environ.get("PLAYGROUND_SLOTS_PER_WORKER", "1")))  # this process's share of the CPU

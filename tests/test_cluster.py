@@ -1,0 +1,153 @@
+"""Runs train off the web server: on the app's own pool, or on a Dask cluster of separate processes.
+
+The cluster here is real: a ``dask scheduler`` and two ``dask worker`` processes on
+127.0.0.1, started by the test, and the app pointed at it with ``$PLAYGROUND_CLUSTER``.
+A run is started, paused, stepped, resumed and stopped through its handle, its weights
+are read on the Weights page, and a worker killed mid-run loses nothing beyond the
+run's last checkpoint: the run carries on on the other worker.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nn.settings import TrainConfig
+from ui import session as sessions
+from ui.runs import pool, store
+from ui.runs.handle import RunHandle
+
+ROOT = Path(__file__).resolve().parents[1]
+LONG = TrainConfig(hidden=(32,), epochs=5000, train_size=1000)  # lasts until it is stopped
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout=60, what="the condition"):
+    """Poll condition() until it is true; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Start a Dask scheduler and two workers as separate processes; point the app's pool at them."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "PLAYGROUND_SAVE_SECONDS": "0.5"}
+    dask = [sys.executable, "-m", "dask"]
+    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              **quiet)]
+    for _ in range(2):
+        procs.append(subprocess.Popen([*dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                                       "--no-dashboard", "--no-nanny"], **quiet))
+    pool.shutdown()
+    os.environ["PLAYGROUND_CLUSTER"] = address
+    try:
+        wait_until(lambda: len(_workers_or_none()) == 2, 90, "two workers joining the scheduler")
+        yield procs
+    finally:
+        del os.environ["PLAYGROUND_CLUSTER"]
+        pool.shutdown()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _workers_or_none():
+    """Return the cluster's workers, or [] while the scheduler is not up yet."""
+    try:
+        return pool.workers()
+    except OSError:
+        pool.shutdown()
+        return []
+
+
+def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(cluster):
+    run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16], paused=True)
+    try:
+        assert run._call("where") != os.getpid()  # it trains in a worker process, not here
+        run.step(7)
+        wait_until(lambda: run.step_count == 7, what="seven steps")
+        assert run.status == "paused"
+        run.resume()
+        wait_until(lambda: run.step_count > 50, what="training after Resume")
+        run.pause()
+        wait_until(lambda: run.status == "paused", what="the pause")
+        held = run.step_count
+        time.sleep(0.5)
+        assert run.step_count == held  # paused means paused
+
+        me = sessions.Session()
+        me.open_run(run.id)
+        at = AppTest.from_file("../app.py", default_timeout=60)
+        at.session_state["session"] = me
+        at.switch_page("pages/weights.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert f"step {held:,} of" in at.info[0].value
+        weights = run.net.copy_weights()
+        assert weights["W1"].shape == (784, 32)
+        assert (weights["W1"] != me.model().net.copy_weights()["W1"]).sum() == 0  # the page shows these weights
+
+        run.stop()
+        assert run.join(60) and run.status == "stopped"
+    finally:
+        run.stop()
+
+
+def test_a_killed_worker_loses_nothing_beyond_the_last_checkpoint(cluster):
+    run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
+    try:
+        wait_until(lambda: run.step_count > 200, what="training")
+        wait_until(lambda: (store.load(run.id, with_arrays=False) or [None, {}])[1].get("step_count", 0) > 100,
+                   what="a checkpoint")
+        worker_pid = run._call("where")
+        os.kill(worker_pid, signal.SIGKILL)
+        wait_until(lambda: run.notice != "" or run.status == "failed", what="the run noticing its worker died")
+        assert "carried on from its last checkpoint" in run.notice, run.error
+        assert run._call("where") != worker_pid
+        saved_step = store.load(run.id, with_arrays=False)[1]["step_count"]
+        assert saved_step > 100
+        wait_until(lambda: run.step_count > saved_step + 20, what="training on the other worker")
+        assert run.status in ("running", "queued")
+    finally:
+        run.stop()
+        run.join(30)
+
+
+def test_the_local_pool_survives_a_killed_worker():
+    pool.shutdown()
+    run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
+    try:
+        wait_until(lambda: (store.load(run.id, with_arrays=False) or [None, {}])[1].get("step_count", 0) > 0,
+                   what="a checkpoint")
+        os.kill(run._call("where"), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        wait_until(lambda: run.notice != "" or run.status == "failed", what="the run noticing its worker died")
+        assert run.status != "failed", run.error
+        before = run.step_count
+        wait_until(lambda: run.step_count > before + 20, what="training after the worker died")
+        other = RunHandle.start(TrainConfig(hidden=(16,), epochs=1, train_size=300))
+        assert other.join(60) and other.status == "done"  # and the pool takes new runs
+    finally:
+        run.stop()
+        run.join(30)
