@@ -1,4 +1,4 @@
-"""The seed notebooks' two-layer network, function by function, for reading beside the maths.
+"""The classic notebook's two-layer network, function by function, for reading beside the maths.
 
 This is the classic "MNIST from scratch in NumPy" network (Samson Zhang's notebook
 and its kin) kept with its own names and its column-major shapes: X is (784, m),

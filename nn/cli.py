@@ -16,7 +16,7 @@ from pathlib import Path
 from nn.data import MNIST_SHA256, MNIST_URL, DataError, download_mnist, load_dataset, make_splits, normalize
 from nn.digits.augment import transform_for
 from nn.files.model_file import ModelFileError, build_metadata, load_model, save_model
-from nn.settings import SETTINGS, TrainConfig
+from nn.settings import SETTINGS, TrainConfig, display_name
 from nn.train import Trainer
 
 EXIT_CODES = """exit codes:
@@ -123,21 +123,23 @@ def command(commands, run, summary, results=None):
 
 
 def add_settings(parser):
-    """Add one option per field of the settings table, with its help, choices and default."""
+    """Add one option per field of the settings table, as its declared widget kind says, with help and default."""
     for f in SETTINGS:
-        m, default = f.metadata, f.default
+        m, default, widget = f.metadata, f.default, f.metadata["widget"]
         flag = "--" + f.name.replace("_", "-")
         bounds = f" [{number(m['lo'])} to {number(m['hi'])}]" if m["lo"] is not None else ""
-        if isinstance(default, bool):
+        if widget == "checkbox":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"{m['help']} (default: {'on' if default else 'off'})")
-        elif isinstance(default, tuple):
-            parser.add_argument(flag, action="append", type=type(default[0]), metavar="WIDTH",
+        elif widget == "layers":
+            parser.add_argument(flag, action="append", type=int, metavar="WIDTH",
                                 help=f"{m['help']} Repeat it for more layers, up to {m['max_count']}{bounds} "
                                      f"(default: {' '.join(map(str, default))})")
-        else:
-            parser.add_argument(flag, type=type(default), choices=m["choices"], metavar=None if m["choices"] else "N",
-                                help=f"{m['help']}{bounds} (default: {default})")
+        elif widget == "choice":
+            names = "".join(f"; {c} is {display_name(f, c)}" for c in m["choices"] if display_name(f, c) != c)
+            parser.add_argument(flag, choices=m["choices"], help=f"{m['help']} (default: {default}{names})")
+        else:  # a number, on a slider or not: typed as the table declares the field
+            parser.add_argument(flag, type=f.type, metavar="N", help=f"{m['help']}{bounds} (default: {default})")
 
 
 def config_from(args, parser):

@@ -17,7 +17,7 @@ def xavier(rng, n_in, n_out, dtype):
 
 
 def small(rng, n_in, n_out, dtype):
-    """Return (n_in, n_out) weights ~ 0.01 * N(0, 1), the seed notebooks' choice: slow to start when deep."""
+    """Return (n_in, n_out) weights ~ 0.01 * N(0, 1), the classic notebooks' choice: slow to start when deep."""
     return (rng.standard_normal((n_in, n_out)) * 0.01).astype(dtype)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 
 class GradientDescent:
-    """Plain gradient descent, W -= lr * dW, as in the seed notebooks."""
+    """Plain gradient descent, W -= lr * dW, as in the classic notebook (``classic.py``)."""
 
     name = "gd"
 

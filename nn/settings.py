@@ -1,9 +1,11 @@
 """Every training setting in one declarative table.
 
-``TrainConfig`` is the table: each field carries its label, its bounds or
-choices and a one-line help text that says what it does to learning.  The
-command line and the Train page are both generated from it, so a setting is
-added in one place.  Not for settings of the app itself (ports, folders).
+``TrainConfig`` is the table: each field carries its label, the kind of widget
+that sets it, its bounds or choices (with display names where a code name is
+cryptic) and a one-line help text that says what it does to learning.  The
+command line and the Train page are both generated from it and read the widget
+kind from here rather than guess it, so a setting is added in one place.  Not for
+settings of the app itself (ports, folders), nor for drawing widgets (the page does).
 """
 
 from dataclasses import asdict, dataclass, field, fields
@@ -13,11 +15,33 @@ from nn.init import INITS
 from nn.optim import OPTIMIZERS
 from nn.schedules import SCHEDULES
 
+# How a setting is set, on the page and on the command line:
+WIDGETS = {
+    "layers": "a count of hidden layers and a whole-number width for each, up to max_count",
+    "choice": "one of choices, shown by its display name",
+    "checkbox": "on or off",
+    "log_slider": "a number from lo to hi on a logarithmic 1-2-5 scale, for values spanning decades",
+    "number": "a number from lo to hi in steps of step",
+}
 
-def setting(default, label, help, *, lo=None, hi=None, choices=None, max_count=None):
-    """Return a dataclass field carrying a setting's label, bounds and help text."""
-    meta = {"label": label, "help": help, "lo": lo, "hi": hi, "choices": choices, "max_count": max_count}
+
+def setting(default, label, help, *, widget, lo=None, hi=None, step=None, choices=None, names=None,
+            max_count=None):
+    """Return a dataclass field carrying a setting's label, widget kind (one of WIDGETS), bounds and help text.
+
+    step: a number's (or a layer width's) increment on the page; names: display names
+    of the choices whose code name is cryptic, e.g. {"gd": "gradient descent"}.
+    """
+    if widget not in WIDGETS:
+        raise ValueError(f"{label}: widget must be one of {', '.join(WIDGETS)}, not {widget!r}.")
+    meta = {"label": label, "help": help, "widget": widget, "lo": lo, "hi": hi, "step": step, "choices": choices,
+            "names": names or {}, "max_count": max_count}
     return field(default=default, metadata=meta)
+
+
+def display_name(f, choice):
+    """Return how choice of setting f reads for people: its display name, else the code name itself."""
+    return f.metadata["names"].get(choice, choice)
 
 
 @dataclass(frozen=True)
@@ -26,40 +50,44 @@ class TrainConfig:
 
     hidden: tuple = setting(
         (128,), "Hidden layers", "Width of each hidden layer: wider layers can learn more shapes but are slower.",
-        lo=1, hi=1024, max_count=4)
+        widget="layers", lo=1, hi=1024, step=16, max_count=4)
     activation: str = setting(
         "relu", "Activation", "The bend each hidden neuron puts in its input; ReLU learns fastest here.",
-        choices=tuple(ACTIVATIONS))
+        widget="choice", choices=tuple(ACTIVATIONS))
     init: str = setting(
         "he", "Initialisation", "How big the first random weights are; too small and deep nets start very slowly.",
-        choices=tuple(INITS))
+        widget="choice", choices=tuple(INITS))
     optimizer: str = setting(
         "adam", "Optimiser",
         "How weights move on each step: plain gradient descent (like the classic notebook), momentum, or Adam.",
-        choices=tuple(OPTIMIZERS))
+        widget="choice", choices=tuple(OPTIMIZERS), names={"gd": "gradient descent"})
     lr: float = setting(
-        0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.", lo=1e-7, hi=10.0)
+        0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.",
+        widget="log_slider", lo=1e-7, hi=10.0)
     schedule: str = setting(
         "constant", "Schedule", "How the step size changes over the run: constant, cut in steps, or a cosine glide.",
-        choices=tuple(SCHEDULES))
+        widget="choice", choices=tuple(SCHEDULES))
     batch_size: int = setting(
         64, "Batch size",
-        "Digits per step (0 = all at once, like the classic notebook): small batches take noisier, cheaper steps.",
-        lo=0, hi=60000)
+        "Digits per step (0 = all at once, full-batch like the classic notebook): small batches take noisier, "
+        "cheaper steps.", widget="number", lo=0, hi=60000, step=1)
     epochs: int = setting(
-        10, "Epochs", "Passes over the training digits (in full-batch mode: iterations).", lo=1, hi=5000)
+        10, "Epochs", "Passes over the training digits (in full-batch mode: iterations).",
+        widget="number", lo=1, hi=5000, step=1)
     l2: float = setting(
-        0.0, "L2 penalty", "Pulls weights towards zero so the net cannot memorise: try 1 to 5.", lo=0.0, hi=100.0)
+        0.0, "L2 penalty", "Pulls weights towards zero so the net cannot memorise: try 1 to 5.",
+        widget="number", lo=0.0, hi=100.0, step=0.5)
     dropout: float = setting(
         0.0, "Dropout", "Share of hidden neurons switched off at random on each step, so none can be relied on alone.",
-        lo=0.0, hi=0.9)
+        widget="number", lo=0.0, hi=0.9, step=0.05)
     train_size: int = setting(
         0, "Training digits", "How many training digits to learn from (0 = all): fewer is faster, but learns less.",
-        lo=0, hi=60000)
+        widget="number", lo=0, hi=60000, step=1)
     augment: bool = setting(
-        False, "Augment", "Shift, turn, scale and thicken each digit at random, so drawn digits are read better.")
+        False, "Augment", "Shift, turn, scale and thicken each digit at random, so drawn digits are read better.",
+        widget="checkbox")
     seed: int = setting(0, "Seed", "Fixes the random start and the order of digits, so a run can be repeated.",
-                        lo=0, hi=2**31 - 1)
+                        widget="number", lo=0, hi=2**31 - 1, step=1)
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))

@@ -1,5 +1,6 @@
 """A run checkpointed and restored carries on exactly as if nothing had happened; the run folder stays tidy."""
 
+import json
 import os
 
 import numpy as np
@@ -96,3 +97,38 @@ def test_store_trims_oldest_first_to_the_cap(splits, tmp_path, monkeypatch):
         os.utime(path, (1000 + i, 1000 + i))
     store.trim(cap=2 * size)
     assert sorted(p.stem for p in tmp_path.glob("*.npz")) == ["aaaaa2", "aaaaa3"]
+
+
+def test_state_round_trips_with_its_reporting_window_and_transform(splits, tmp_path):
+    config = TrainConfig(hidden=(16,), batch_size=50, epochs=2, train_size=300)
+    shift = lambda X, rng: np.roll(X, int(rng.integers(1, 3)), axis=1)  # draws from the trainer's rng, as augment does
+    a = Trainer(splits, config, transform=shift)
+    for _ in range(4):
+        a.step()
+    save_checkpoint(tmp_path / "run.npz", a)
+    b = restore_trainer(splits, *read_checkpoint(tmp_path / "run.npz"), transform=shift)
+    assert b.transform is shift
+    for _ in range(5):
+        assert a.step() == b.step()
+    assert b.metrics()["train_loss"] == a.metrics()["train_loss"]  # the window began before the checkpoint
+    for (name, wa, _), (_, wb, _) in zip(a.net.params(), b.net.params()):
+        np.testing.assert_array_equal(wa, wb, err_msg=name)
+
+
+def test_a_version_1_file_without_the_reporting_window_still_restores(splits, tmp_path):
+    # The layout checkpoints had before Trainer.state existed: the same keys, no "window".
+    config = TrainConfig(hidden=(16,), optimizer="momentum", batch_size=50, epochs=2, train_size=300)
+    a = Trainer(splits, config)
+    for _ in range(3):
+        a.step()
+    state = {"version": 1, "config": config.to_dict(), "step_count": a.step_count, "seconds": 1.5, "history": [],
+             "lr": a.lr, "status": "running", "message": "", "optimizer_t": a.optimizer.t,
+             "rng": a.rng.bit_generator.state, "extra": {"browser": "b1"}}
+    arrays = {name: p for name, p, _ in a.net.params()}
+    arrays.update({f"opt_{k}": v for k, v in a.optimizer.state().items()})
+    arrays["order"] = a._order
+    np.savez(tmp_path / "old.npz", **arrays, checkpoint=np.array(json.dumps(state)))
+    b = restore_trainer(splits, *read_checkpoint(tmp_path / "old.npz"))
+    assert (b.step_count, b.seconds, b.status) == (3, 1.5, "running")
+    for _ in range(4):
+        assert a.step() == b.step()

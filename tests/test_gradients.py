@@ -76,11 +76,41 @@ def test_activation_gradient(name):
     z, upstream = away_from_zero(rng, (6, 9)), rng.standard_normal((6, 9))
 
     def loss():
-        return float(np.sum(upstream * act.forward(z.copy(), train=True)))  # ReLU overwrites its input
+        return float(np.sum(upstream * act.forward(z, train=True)))
 
-    act.forward(z.copy(), train=True)
-    dz = act.backward(upstream.copy())
+    act.forward(z, train=True)
+    dz = act.backward(upstream)
     assert_gradient(loss, z, dz, rng)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_forward_and_backward_leave_their_arguments_alone(name):
+    rng = np.random.default_rng(8)
+    act = ACTIVATIONS[name]()
+    z, upstream = away_from_zero(rng, (5, 7)), rng.standard_normal((5, 7))
+    z_before, upstream_before = z.copy(), upstream.copy()
+    a = act.forward(z, train=True)
+    a_before = a.copy()
+    dz = act.backward(upstream)
+    np.testing.assert_array_equal(z, z_before)
+    np.testing.assert_array_equal(upstream, upstream_before)
+    np.testing.assert_array_equal(a, a_before)
+    assert dz is not upstream
+    np.testing.assert_array_equal(act.backward(upstream), dz)  # twice, the same
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_backward_with_a_given_output_ignores_what_training_kept(name):
+    rng = np.random.default_rng(9)
+    act = ACTIVATIONS[name]()
+    z, other, upstream = away_from_zero(rng, (4, 6)), away_from_zero(rng, (4, 6)), rng.standard_normal((4, 6))
+    expected = act.backward(upstream, act.forward(z))  # inference forward: nothing kept, a passed explicitly
+    act.forward(other, train=True)  # what a training thread would leave behind
+    kept = act.a.copy()
+    np.testing.assert_array_equal(act.backward(upstream, act.forward(z)), expected)
+    np.testing.assert_array_equal(act.a, kept)
+    act.forward(z, train=True)
+    np.testing.assert_array_equal(act.backward(upstream), expected)
 
 
 def test_softmax_cross_entropy_value_and_gradient():
@@ -90,6 +120,16 @@ def test_softmax_cross_entropy_value_and_gradient():
     assert ce.forward(z, y) == pytest.approx(cross_entropy(z, y), rel=1e-12)
     dz = ce.backward()
     assert_gradient(lambda: ce.forward(z, y), z, dz, rng)
+
+
+def test_softmax_cross_entropy_backward_twice_gives_the_same():
+    rng = np.random.default_rng(10)
+    z, y = rng.standard_normal((5, 10)), rng.integers(0, 10, 5)
+    ce = SoftmaxCrossEntropy()
+    ce.forward(z, y)
+    first = ce.backward().copy()
+    np.testing.assert_array_equal(ce.backward(), first)
+    np.testing.assert_allclose(first.sum(axis=1), 0, atol=1e-15)  # p - one_hot sums to 0: the 1 was taken once
 
 
 def test_dropout_gradient_with_a_fixed_mask():
@@ -154,3 +194,14 @@ def test_l2_penalty_through_network_gradients():
 def test_network_with_dropout():
     net = Network(hidden=(12, 9), dropout=0.3, seed=3, dtype=np.float64)
     check_network(net, *batch())
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_input_gradient_matches_central_differences_of_the_inference_forward(activation):
+    net = Network(hidden=(12, 9), activation=activation, init="xavier", dropout=0.3, seed=4, dtype=np.float64)
+    for d in net.dense:
+        d.b[:] = 0.1 * np.random.default_rng(12).standard_normal(d.b.shape)
+    X, _ = batch(13, n=3)
+    upstream = np.random.default_rng(14).standard_normal((3, 10))
+    dX = net.input_gradient(net.trace(X), upstream)
+    assert_gradient(lambda: float(np.sum(upstream * net.forward(X))), X, dX, np.random.default_rng(15))

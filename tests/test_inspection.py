@@ -142,6 +142,7 @@ def test_forward_pass_gives_the_networks_own_answer(activation, splits):
     p = steps[-1][1]
     assert p.sum() == pytest.approx(1, abs=1e-5)
     np.testing.assert_allclose(p, net.predict_proba(x[None])[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(steps[-1][0], net.forward(x[None])[0])  # the engine's own forward, exactly
 
 
 def test_reading_a_network_leaves_its_training_state_alone(splits):

@@ -5,6 +5,7 @@ import pytest
 
 from nn.activations import ACTIVATIONS
 from nn.explain.saliency import read
+from nn.losses import softmax
 from nn.network import Network
 
 
@@ -65,6 +66,12 @@ def test_probabilities_and_activations_match_the_network():
     for mine, act in zip(r.hidden, net.hidden_activations):
         np.testing.assert_allclose(mine, act.a[0], rtol=1e-12)
     assert [len(h) for h in r.hidden] == [32, 16]
+
+
+def test_probabilities_are_exactly_the_network_forwards():
+    net = Network(hidden=(32,), seed=5)  # float32, as the app trains
+    x = digit_like(5)
+    np.testing.assert_array_equal(read(net, x).p, softmax(net.forward(x[None].astype(np.float32)))[0])
 
 
 def test_reading_leaves_caches_and_gradients_of_a_training_network_alone():

@@ -258,3 +258,57 @@ def test_epoch_reports_come_once_per_epoch(splits):
     t = trainer(splits, epochs=3, report_epochs=True)
     assert [m["epoch"] for m in t.run()] == [1.0, 2.0, 3.0]
     assert [m["step"] for m in t.history] == [10, 20, 30]
+
+
+def test_metrics_only_read_and_start_window_starts_a_new_average(splits):
+    t = trainer(splits)
+    losses = [t.step() for _ in range(3)]
+    first = t.metrics()
+    assert first["train_loss"] == pytest.approx(np.mean(losses))
+    assert t.metrics()["train_loss"] == first["train_loss"]  # reading twice changes nothing
+    t.start_window()
+    later = t.step()
+    assert t.metrics()["train_loss"] == pytest.approx(later)
+
+
+def test_a_report_says_the_seconds_trained_so_far(splits):
+    t = trainer(splits, report_epochs=True)
+    reports = list(t.run())
+    assert 0 < reports[0]["seconds"] < reports[1]["seconds"] <= t.seconds
+
+
+def test_the_transform_varies_every_training_batch_and_nothing_else(splits):
+    calls = []
+
+    def blank(X, rng):
+        calls.append((X.shape, rng))
+        return np.zeros_like(X)
+
+    t = Trainer(splits, TrainConfig(hidden=(16,), batch_size=50, epochs=1, train_size=200), transform=blank)
+    t.step()
+    assert calls == [((50, 784), t.rng)]
+    assert not t.net.dense[0].dW.any()  # the network learned from the blank batch, not the digits
+    t.metrics()
+    t.test()
+    assert len(calls) == 1  # validation and test digits are never transformed
+
+
+def test_transform_for_picks_augmentation_from_the_settings():
+    from nn.digits.augment import augment, transform_for
+
+    assert transform_for(TrainConfig(augment=True)) is augment
+    assert transform_for(TrainConfig(augment=False)) is None
+
+
+def test_every_setting_declares_a_widget_with_what_it_needs():
+    from nn.settings import SETTINGS, WIDGETS, display_name
+
+    needs = {"layers": ("lo", "hi", "step", "max_count"), "choice": ("choices",), "checkbox": (),
+             "log_slider": ("lo", "hi"), "number": ("lo", "hi", "step")}
+    assert needs.keys() == WIDGETS.keys()
+    for f in SETTINGS:
+        m = f.metadata
+        assert all(m[k] is not None for k in needs[m["widget"]]), f.name
+        assert "seeds" not in m["help"], f.name  # newcomers have no seed notebooks: say "the classic notebook"
+    optimizer = next(f for f in SETTINGS if f.name == "optimizer")
+    assert display_name(optimizer, "gd") == "gradient descent" and display_name(optimizer, "adam") == "adam"

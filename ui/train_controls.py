@@ -1,8 +1,8 @@
 """The Train page's input widgets: the settings generated from ``nn.settings.SETTINGS``, and the data.
 
-Each field of ``TrainConfig`` becomes one widget with the field's label, help text and
-bounds or choices, keyed ``set_<name>``; nothing here lists the settings again, so a new
-setting appears on the page by itself.  Not for the buttons that drive a run (the page).
+Each field of ``TrainConfig`` becomes the widget its ``widget`` declaration names, with the
+field's label, help text and bounds or choices, keyed ``set_<name>``; nothing here lists the
+settings again, so a new setting appears on the page by itself.  Not for the buttons that drive a run (the page).
 """
 
 import math
@@ -11,15 +11,13 @@ import time
 import streamlit as st
 
 from nn.data import DataError, download_mnist, mnist_path
-from nn.settings import SETTINGS, TrainConfig
+from nn.settings import SETTINGS, TrainConfig, display_name
 from ui.session import sample_size
 from ui.uploads import uploader
 
 DATA_CHOICES = {"sample": "Bundled sample ({sample}, works offline)",  # its size filled in from the data
                 "mnist": "Full MNIST (60,000 training + 10,000 test digits, 11 MB download)",
                 "upload": "Your own file"}
-
-CHOICE_NAMES = {"gd": "gradient descent"}  # how a choice reads on the page when its code name is cryptic
 
 
 def key(name):
@@ -41,23 +39,21 @@ def settings_widgets(on_change=None):
 
 
 def _widget(f, on_change):
-    """Draw the widget that fits field f's default and metadata; return its value."""
-    m, default = f.metadata, f.default
+    """Draw the widget field f declares (its metadata's ``widget``); return its value."""
+    m, default, widget = f.metadata, f.default, f.metadata["widget"]
     kw = {"help": m["help"], "key": key(f.name), "on_change": on_change, "persist_state": "session"}
-    if isinstance(default, tuple):
+    if widget == "layers":
         return _layers(f, kw)
-    if m["choices"] is not None:
+    if widget == "choice":
         return st.selectbox(m["label"], m["choices"], index=m["choices"].index(default),
-                            format_func=lambda c: CHOICE_NAMES.get(c, c), **kw)
-    if isinstance(default, bool):
+                            format_func=lambda c: display_name(f, c), **kw)
+    if widget == "checkbox":
         return st.checkbox(m["label"], value=default, **kw)
-    if isinstance(default, float) and m["lo"] and m["hi"] / m["lo"] >= 1000:
+    if widget == "log_slider":
         return st.select_slider(m["label"], log_steps(m["lo"], m["hi"], default), value=default,
                                 format_func=lambda v: f"{v:g}", **kw)
-    if isinstance(default, float):
-        step = 0.05 if m["hi"] <= 1 else 0.5
-        return st.number_input(m["label"], m["lo"], m["hi"], default, step, format="%g", **kw)
-    return st.number_input(m["label"], m["lo"], m["hi"], default, 1, **kw)
+    return st.number_input(m["label"], m["lo"], m["hi"], default, m["step"], format="%g" if f.type is float else None,
+                           **kw)
 
 
 def _layers(f, kw):
@@ -68,7 +64,7 @@ def _layers(f, kw):
                                  "but are harder to train.", key=kw["key"] + "_count", persist_state="session")
     cols = st.columns(count)
     return tuple(cols[i].number_input(f"Layer {i + 1} width", m["lo"], m["hi"], default[min(i, len(default) - 1)],
-                                      16, help=m["help"], key=f"{kw['key']}_{i}", persist_state="session")
+                                      m["step"], help=m["help"], key=f"{kw['key']}_{i}", persist_state="session")
                  for i in range(count))
 
 
