@@ -6,7 +6,6 @@ checkpoint, carrying on if it was cut off mid-training.
 """
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from nn.settings import TrainConfig
 from ui import runs
@@ -22,25 +21,20 @@ def run_folder(tmp_path, monkeypatch):
     return tmp_path
 
 
-def open_train_page(**params):
-    """Return an AppTest of the Train page opened with the given URL query parameters."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    return at
+@pytest.fixture
+def open_train_page(open_page):
+    """Return open(**params): an AppTest of the Train page opened with these URL query parameters."""
+    return lambda **params: open_page("train", query=params)
 
 
-def test_new_session_gets_ids_in_the_url():
+def test_new_session_gets_ids_in_the_url(open_train_page):
     at = open_train_page()
     lab = at.session_state["lab"]
     assert len(lab.browser) == 16
     assert at.query_params["b"] == lab.browser
 
 
-def test_reload_brings_back_a_finished_run(splits):
+def test_reload_brings_back_a_finished_run(splits, open_train_page):
     run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=300), data_name="bundled sample",
               browser=BROWSER, scheduler=Scheduler(1))
     run.start()
@@ -53,7 +47,7 @@ def test_reload_brings_back_a_finished_run(splits):
     assert at.query_params["run"] == run.id
 
 
-def test_reload_reattaches_to_the_live_run(splits):
+def test_reload_reattaches_to_the_live_run(splits, open_train_page):
     run = Run(splits, TrainConfig(hidden=(16,), epochs=5000, train_size=300), browser=BROWSER,
               scheduler=Scheduler(1))
     run.start()
@@ -65,7 +59,7 @@ def test_reload_reattaches_to_the_live_run(splits):
         run.join(10)
 
 
-def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
+def test_run_cut_off_mid_training_carries_on_after_a_restart(splits, open_train_page):
     run = Run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), browser=BROWSER, scheduler=Scheduler(1))
     run.start(paused=True)
     run.step(4)
@@ -85,14 +79,14 @@ def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
         run.join(10)
 
 
-def test_unknown_or_malformed_run_ids_open_an_empty_page():
+def test_unknown_or_malformed_run_ids_open_an_empty_page(open_train_page):
     for bad in ("ffffffffffff", "../../etc/passwd"):
         at = open_train_page(b=BROWSER, run=bad)
         assert at.session_state["lab"].run is None
         assert "run" not in at.query_params
 
 
-def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits, run_folder):
+def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits, run_folder, open_train_page):
     mine = []
     for _ in range(2):
         run = Run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=100), data_name="bundled sample",
