@@ -43,12 +43,12 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import launch_browser, running_app, wait_for_app  # noqa: E402
 from benchmarks.strokes import digit_strokes, place, replay  # noqa: E402
 from nn.data import normalize  # noqa: E402
 from nn.digits.preprocess import preprocess  # noqa: E402
 from nn.explain.saliency import read  # noqa: E402
 from nn.files.model_file import load_model  # noqa: E402
-from tests.browser.harness import launch_browser, running_app, wait_for_app  # noqa: E402
 from ui.session import PRETRAINED_PATH  # noqa: E402
 
 try:

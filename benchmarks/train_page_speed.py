@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from scripts.screenshots import VIEWPORT, start_training  # noqa: E402
-from tests.browser.harness import launch_browser, running_app  # noqa: E402
+from benchmarks.harness import VIEWPORT, launch_browser, running_app, start_training  # noqa: E402
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 PROGRESS = re.compile(r"Step ([\d,]+) of ([\d,]+)")

@@ -36,8 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.screenshots import open_from_sidebar  # noqa: E402
-from tests.browser.harness import launch_browser, running_app, wait_for_app  # noqa: E402
+from benchmarks.harness import launch_browser, open_from_sidebar, running_app, wait_for_app  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 650}  # small pages: the browsers share the server's two cores
 DEFAULT_EPOCHS = 10  # the Train page's default, so the epochs box is left alone

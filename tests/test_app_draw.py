@@ -1,11 +1,16 @@
-"""The Draw page: an empty canvas asks for a digit, the model switch says which model reads, teaching works.
+"""The Draw page: an empty canvas asks for a digit, a drawing is read, the model switch says which model reads,
+teaching works.
 
-Drawing itself needs a real browser (tests/browser/test_draw_browser.py); here the canvas stays empty.
+Drawing with the mouse needs a real browser (tests/browser/test_draw_browser.py); here a stand-in canvas hands
+the page its drawing.
 """
+
+import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from PIL import Image
 
 from nn.files.model_file import model_bytes
 from nn.network import Network
@@ -13,15 +18,34 @@ from nn.settings import TrainConfig
 from ui import session as state
 
 
-def open_draw(**session):
-    """Return an AppTest on the Draw page for a session holding these values (e.g. session=)."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.switch_page("pages/draw.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+@pytest.fixture
+def open_draw(open_page):
+    """Return open(**session): an AppTest on the Draw page for a session holding these values (e.g. session=)."""
+    return lambda **session: open_page("draw", session=session)
+
+
+class Canvas:
+    """Stands in for the drawing canvas, a browser component: hands the page a drawing, remembers what it was asked."""
+
+    def __init__(self, image):
+        self.image, self.calls = image, []
+
+    def __call__(self, **settings):
+        self.calls.append(settings)
+        return SimpleNamespace(image_data=self.image, json_data={"objects": [{"type": "path"}] * 2})
+
+
+def in_corner(digit, size=70):
+    """Return a 280×280 RGBA canvas with a 28×28 digit drawn size×size near its top-left corner."""
+    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR))
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[10 : 10 + size, 10 : 10 + size] = np.dstack([big, big, big, np.full_like(big, 255)])
+    return canvas
+
+
+def step_titles(at):
+    """Return the titles of the 'What the network sees' images."""
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
 
 
 def sidebar_text(at):
@@ -36,7 +60,7 @@ def uploaded_session():
     return me
 
 
-def test_empty_canvas_asks_for_a_digit_and_predicts_nothing():
+def test_empty_canvas_asks_for_a_digit_and_predicts_nothing(open_draw):
     at = open_draw()
     assert any("draw a digit" in e.value.lower() for e in at.info)
     assert not [m for m in at.metric if m.label == "Prediction"]
@@ -44,7 +68,7 @@ def test_empty_canvas_asks_for_a_digit_and_predicts_nothing():
     assert at.button(key="draw_finetune").disabled  # no digits of mine yet
 
 
-def test_model_switch_says_in_the_sidebar_which_model_reads():
+def test_model_switch_says_in_the_sidebar_which_model_reads(open_draw):
     at = open_draw(session=uploaded_session())
     assert at.radio(key="draw_model").value == "Session model"
     assert "my_model.npz" in sidebar_text(at)
@@ -57,7 +81,7 @@ def test_model_switch_says_in_the_sidebar_which_model_reads():
     assert "Draw page reads with" not in sidebar_text(at)
 
 
-def test_a_training_run_is_read_live_and_cannot_be_fine_tuned_meanwhile():
+def test_a_training_run_is_read_live_and_cannot_be_fine_tuned_meanwhile(open_draw):
     me = state.Session()
     me.start_run(TrainConfig(hidden=(16,), epochs=1, train_size=300), paused=True)
     me.add_digit(np.eye(28), 1)
@@ -70,7 +94,7 @@ def test_a_training_run_is_read_live_and_cannot_be_fine_tuned_meanwhile():
         me.run.join(30)
 
 
-def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretrained_alone():
+def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretrained_alone(open_draw):
     me = state.Session()
     splits = state.shared_splits("sample")
     for i in range(3):
@@ -91,11 +115,21 @@ def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretr
         np.testing.assert_array_equal(w, before[name])
 
 
-@pytest.mark.parametrize("centre", [True, False])
-def test_centring_switch_and_brush_render_without_a_drawing(centre):
+def test_a_small_digit_drawn_in_a_corner_is_read_and_the_controls_reach_the_canvas(open_draw, sample, monkeypatch):
+    digit, label = sample.x_test[0], int(sample.y_test[0])
+    canvas = Canvas(in_corner(digit))
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=canvas))
     at = open_draw()
-    at.toggle(key="draw_centre").set_value(centre).run()
+    assert [m.value for m in at.metric if m.label == "Prediction"] == [str(label)]
+    assert any("read after stroke 2" in c.value for c in at.caption)
+    assert step_titles(at) == ["Your drawing", "Cropped to ink", "Longer side 20 px", "Centred in 28×28"]
+
+    at.toggle(key="draw_centre").set_value(False).run()  # the usual demos' whole-canvas resize
+    assert step_titles(at) == ["Your drawing", "Whole canvas (no crop)", "Canvas at 20×20", "Canvas at 28×28"]
+    assert [m.label for m in at.metric] == ["Prediction"]
+
     at.slider(key="draw_brush").set_value(8).run()
+    assert canvas.calls[-1]["stroke_width"] == 8  # the next strokes are drawn 8 px wide
+    before = canvas.calls[-1]["key"]
     at.button(key="draw_clear").click().run()
-    assert not at.exception
-    assert any("draw a digit" in e.value.lower() for e in at.info)
+    assert canvas.calls[-1]["key"] != before  # a new, empty canvas

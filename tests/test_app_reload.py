@@ -7,7 +7,7 @@ checkpoint, carrying on if it was cut off mid-training.
 
 import uuid
 
-from streamlit.testing.v1 import AppTest
+import pytest
 
 from nn.settings import TrainConfig
 from ui.runs import store
@@ -18,18 +18,13 @@ from ui.runs.worker import Run
 BROWSER = uuid.uuid4().hex[:16]  # this file's browser: the run folder is shared with the worker processes
 
 
-def open_train_page(**params):
-    """Return an AppTest of the Train page opened with the given URL query parameters."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    return at
+@pytest.fixture
+def open_train_page(open_page):
+    """Return open(**params): an AppTest of the Train page opened with these URL query parameters."""
+    return lambda **params: open_page("train", query=params)
 
 
-def test_new_session_gets_ids_in_the_url():
+def test_new_session_gets_ids_in_the_url(open_train_page):
     at = open_train_page()
     lab = at.session_state["session"]
     assert len(lab.browser) == 16
@@ -54,7 +49,7 @@ def saved_run(splits, config, browser=BROWSER, steps=None):
     return run
 
 
-def test_reload_brings_back_a_finished_run(splits):
+def test_reload_brings_back_a_finished_run(splits, open_train_page):
     run = saved_run(splits, TrainConfig(hidden=(16,), epochs=1, train_size=300))
     at = open_train_page(b=BROWSER, run=run.id)
     back = at.session_state["session"].run
@@ -63,7 +58,7 @@ def test_reload_brings_back_a_finished_run(splits):
     assert at.query_params["run"] == run.id
 
 
-def test_reload_reattaches_to_the_live_run():
+def test_reload_reattaches_to_the_live_run(open_train_page):
     run = RunHandle.start(TrainConfig(hidden=(16,), epochs=5000, train_size=300), browser=BROWSER)
     try:
         at = open_train_page(b=BROWSER, run=run.id)
@@ -74,7 +69,7 @@ def test_reload_reattaches_to_the_live_run():
         run.join(10)
 
 
-def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
+def test_run_cut_off_mid_training_carries_on_after_a_restart(splits, open_train_page):
     run = saved_run(splits, TrainConfig(hidden=(16,), epochs=3, train_size=300), steps=4)
     try:  # the old server is gone (its run holds, never to move again); the checkpoint says "cut off at step 4"
         at = open_train_page(b=BROWSER, run=run.id)
@@ -86,14 +81,14 @@ def test_run_cut_off_mid_training_carries_on_after_a_restart(splits):
         run.control.stop()
 
 
-def test_unknown_or_malformed_run_ids_open_an_empty_page():
+def test_unknown_or_malformed_run_ids_open_an_empty_page(open_train_page):
     for bad in ("ffffffffffff", "../../etc/passwd"):
         at = open_train_page(b=BROWSER, run=bad)
         assert at.session_state["session"].run is None
         assert "run" not in at.query_params
 
 
-def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits):
+def test_saved_runs_of_this_browser_are_listed_opened_and_deleted(splits, open_train_page):
     run_folder = store.folder()
     config = TrainConfig(hidden=(16,), epochs=1, train_size=100)
     browser = uuid.uuid4().hex[:16]

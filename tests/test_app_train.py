@@ -4,21 +4,18 @@ Each run trains on a tiny slice of the bundled sample so the whole file takes se
 test checks the numbers behind the Results section (``nn/explain/scorecard.py``).
 """
 
-import hashlib
 import json
 import time
 from functools import partial
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from nn import data as nn_data
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import build_metadata, model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
-from tests.test_data import MNIST, PAYLOAD, PAYLOAD_SHA, free_port, needs_mnist
 from ui import figures
 from ui import session as state
 
@@ -34,16 +31,9 @@ def empty_cache_and_checked_figures(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def train_page():
-    """Return an AppTest on the Train page; stop its session's runs afterwards."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    yield at
-    for run in at.session_state["session"].runs:
-        run.stop()
-        run.join(10)
+def train_page(open_page):
+    """Return an AppTest on the Train page (its runs are stopped afterwards)."""
+    return open_page("train")
 
 
 def start(at, values, button="start"):
@@ -82,9 +72,8 @@ def errors(at):
     return [e.value for e in at.error]
 
 
-def test_home_says_what_this_is_and_links_every_page():
-    at = AppTest.from_file("../app.py", default_timeout=60).run()
-    assert not at.exception
+def test_home_says_what_this_is_and_links_every_page(open_page):
+    at = open_page()
     assert at.title[0].value == "MNIST Playground"
     assert [link.proto.page for link in at.get("page_link")] == ["train", "weights", "draw"]
     assert at.get("image"), "a strip of sample digits"
@@ -225,14 +214,16 @@ def download_from(url, sha256, monkeypatch):
 
 
 @pytest.mark.parametrize("failure", list(DOWNLOAD_FAILURES))
-def test_a_failed_download_says_why_and_the_sample_still_trains(train_page, serve, monkeypatch, failure):
+def test_a_failed_download_says_why_and_the_sample_still_trains(train_page, serve, sample_npz, free_port,
+                                                                 monkeypatch, failure):
+    payload, sha = sample_npz
     if failure == "no network":
-        url = f"http://127.0.0.1:{free_port()}/mnist.npz"
+        url = f"http://127.0.0.1:{free_port}/mnist.npz"
     elif failure == "slow network":
-        _, url = serve(PAYLOAD, mode="stall_body")
+        _, url = serve(payload, mode="stall_body")
     else:
-        _, url = serve(PAYLOAD[:-1] + b"\0")
-    download_from(url, PAYLOAD_SHA, monkeypatch)
+        _, url = serve(payload[:1000] + bytes([payload[1000] ^ 1]) + payload[1001:])  # one bit flipped
+    download_from(url, sha, monkeypatch)
     at = train_page
     at.radio(key="set_data").set_value("mnist").run()
     assert at.session_state["session"].data_source == "sample"  # not downloaded yet
@@ -247,11 +238,10 @@ def test_a_failed_download_says_why_and_the_sample_still_trains(train_page, serv
     assert settle(at).status == "done"
 
 
-@needs_mnist
-def test_the_download_brings_the_full_mnist_to_the_page(train_page, serve, monkeypatch):
-    payload = MNIST.read_bytes()
+def test_the_download_brings_the_full_mnist_to_the_page(train_page, serve, sample_npz, sample, monkeypatch):
+    payload, sha = sample_npz  # real digits in the full MNIST's file layout, from a server on 127.0.0.1
     _, url = serve(payload)
-    download_from(url, hashlib.sha256(payload).hexdigest(), monkeypatch)
+    download_from(url, sha, monkeypatch)
     at = train_page
     at.radio(key="set_data").set_value("mnist").run()
     at.button(key="download_mnist").click().run()
@@ -260,6 +250,9 @@ def test_the_download_brings_the_full_mnist_to_the_page(train_page, serve, monke
     lab = at.session_state["session"]
     assert lab.data_source == "mnist" and lab.data_name == "full MNIST"
     assert "full MNIST" in " ".join(c.value for c in [*at.sidebar.caption, *at.sidebar.markdown])
+    run = start(at, TINY)  # and the next run trains on it
+    assert run.data_name == "full MNIST" and settle(at).status == "done"
+    np.testing.assert_array_equal(lab.splits().X_test, sample.x_test.reshape(-1, 784) / np.float32(255))
 
 
 def test_scorecard_counts_mistakes_and_puts_the_surest_first():

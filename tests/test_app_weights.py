@@ -1,60 +1,28 @@
 """The Weights page draws any model the session has (pretrained, a run's, deep or wide) and its pickers work."""
 
+import base64
 import json
 import time
 
+import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from nn.files.model_file import build_metadata, save_model
 from nn.network import Network
 from nn.settings import TrainConfig
-from nn.train import Trainer
-from ui import figures
 from ui import session as state
 from ui.runs.handle import RunHandle
 
 TINY = dict(epochs=1, train_size=300, batch_size=50)
 
 
-@pytest.fixture(autouse=True)
-def checked_figures(monkeypatch):
-    """Check every figure the page draws against Plotly's schema."""
-    monkeypatch.setattr(figures.base, "VALIDATE", True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def pretrained_model(tmp_path_factory):
-    """Use the bundled pretrained model; until it exists, a small one trained here."""
-    if state.PRETRAINED_PATH.exists():
-        yield
-        return
-    config = TrainConfig(hidden=(32,), **TINY)
-    trainer = Trainer(state.shared_splits("sample"), config)
-    for _ in trainer.run():
-        pass
-    path = tmp_path_factory.mktemp("model") / "pretrained.npz"
-    save_model(path, trainer.net, build_metadata(config, {"test_accuracy": trainer.test()[1]}, "bundled sample"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(state, "PRETRAINED_PATH", path)
-        state.pretrained.clear()
-        yield
-    state.pretrained.clear()
-
-
-def open_weights(lab=None):
-    """Return an AppTest on the Weights page, for a session holding ``lab`` (a fresh Lab by default)."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    if lab is not None:
-        at.session_state["session"] = lab
-    at.switch_page("pages/weights.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+@pytest.fixture
+def open_weights(open_page):
+    """Return open(me=None): an AppTest on the Weights page for the Session ``me`` (a fresh one if None)."""
+    return lambda me=None: open_page("weights", session={"session": me} if me is not None else None)
 
 
 def finished_run(**settings):
-    """Return a run of TINY settings (and these) that has trained to its end."""
+    """Return a Run of TINY settings (and these) that has trained to its end."""
     run = RunHandle.start(TrainConfig(**{**TINY, **settings}), data_name="bundled sample")
     run.join(60)
     assert run.status == "done", run.error
@@ -62,7 +30,7 @@ def finished_run(**settings):
 
 
 def session_with(run=None, uploaded=None):
-    """Return a Session whose active model is this run, or this uploaded Model."""
+    """Return a Session whose active model is this run or this uploaded model."""
     me = state.Session()
     me.uploaded = uploaded
     if run is not None:
@@ -93,7 +61,14 @@ def trace_names(fig):
     return [t.get("name") for t in fig["data"]]
 
 
-def test_pretrained_model_is_shown_before_any_training():
+def values(array):
+    """Return a figure's array as NumPy, whether sent as a list or as Plotly's base64 {dtype, bdata}."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array, dtype=float)
+
+
+def test_pretrained_model_is_shown_before_any_training(open_weights):
     at = open_weights()
     n = state.pretrained().net.sizes[1]
     assert "pretrained" in at.info[0].value
@@ -105,7 +80,7 @@ def test_pretrained_model_is_shown_before_any_training():
     assert [m.label for m in at.metric] == ["Bias b1[0]"]
 
 
-def test_a_short_runs_model_with_its_training_health():
+def test_a_short_runs_model_with_its_training_health(open_weights):
     run = finished_run(hidden=(24,))
     at = open_weights(session_with(run))
     assert f"run {run.id[:6]}" in at.info[0].value and "step" in at.info[0].value
@@ -116,7 +91,7 @@ def test_a_short_runs_model_with_its_training_health():
     assert "at initialisation" in trace_names(figure(at, "weights_hist"))
 
 
-def test_a_two_hidden_layer_model_shows_every_layer():
+def test_a_two_hidden_layer_model_shows_every_layer(open_weights):
     run = finished_run(hidden=(20, 12), activation="tanh")
     at = open_weights(session_with(run))
     assert {"weights_layer_bars_1", "weights_layer_bars_2"} <= charts(at)
@@ -132,7 +107,7 @@ def test_a_two_hidden_layer_model_shows_every_layer():
     assert "xaxis3" in figure(at, "weights_hist")["layout"]  # one histogram per layer
 
 
-def test_picking_a_neuron_and_a_digit():
+def test_picking_a_neuron_and_a_digit(open_weights):
     at = open_weights()
     at.number_input(key="weights_unit").set_value(5).run()
     assert not at.exception
@@ -141,17 +116,18 @@ def test_picking_a_neuron_and_a_digit():
     box = figure(at, "weights_grid")["layout"]["shapes"][0]  # the picked unit is framed in the grid
     assert (box["x0"], box["y0"]) == (5 % 8 * 29 - 0.5, -0.5)
 
-    y_test = state.shared_splits("sample").y_test
+    splits = state.shared_splits("sample")
     at.number_input(key="weights_digit").set_value(42).run()
-    assert f"Its label: **{y_test[42]}**" in captions(at)
-    p = figure(at, "weights_probs")["data"][0]["y"]
-    assert p  # the output probabilities of that digit
+    assert f"Its label: **{splits.y_test[42]}**" in captions(at)
+    shown = values(figure(at, "weights_probs")["data"][0]["y"])  # the bars: what the model says of that digit
+    want = state.pretrained().net.predict_proba(splits.X_test[42:43])[0]
+    np.testing.assert_allclose(shown, want, rtol=1e-5, atol=1e-6)
     at.button(key="weights_random_digit").click().run()
     assert not at.exception
-    assert 0 <= at.number_input(key="weights_digit").value < len(y_test)
+    assert 0 <= at.number_input(key="weights_digit").value < len(splits.y_test)
 
 
-def test_what_a_unit_learned_is_its_weights_minus_their_start():
+def test_what_a_unit_learned_is_its_weights_minus_their_start(open_weights):
     at = open_weights()
     before = figure(at, "weights_unit_image")["data"][0]["z"]
     at.toggle(key="weights_learned").set_value(True).run()
@@ -161,7 +137,7 @@ def test_what_a_unit_learned_is_its_weights_minus_their_start():
     assert learned["data"][0]["z"] != before
 
 
-def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model():
+def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model(open_weights):
     wide = state.Model(Network((300,), seed=1), "uploaded wide.npz", {})
     lab = session_with(uploaded=wide)
     at = open_weights(lab)
@@ -180,18 +156,17 @@ def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model():
     assert "Units 0–9 of 10" in captions(at)
 
 
-def test_a_live_run_is_redrawn_on_a_timer():
+def test_a_live_run_shows_the_step_and_the_weights_it_has_now(open_weights):
+    # The redraw every 2 s itself is seen in a real browser (tests/browser/test_weights_browser.py).
     run = RunHandle.start(TrainConfig(hidden=(16,), **TINY), data_name="bundled sample", paused=True)
     try:  # alive, and holding still so the test is quick and steady
-        at = open_weights(session_with(run))
-        assert "redrawn every 2 s" in at.info[0].value
         run.step(3)
-        for _ in range(100):
-            if run.step_count == 3:
-                break
+        while run.step_count < 3 or not run.history or run.history[-1]["step"] < 3:
             time.sleep(0.05)
-        at.run()
-        assert "step 3 of" in at.info[0].value
+        at = open_weights(session_with(run))
+        assert "redrawn every 2 s" in at.info[0].value and "step 3 of" in at.info[0].value
+        unit = values(figure(at, "weights_unit_image")["data"][0]["z"])
+        np.testing.assert_allclose(unit, run.net.dense[0].W[:, 0], rtol=1e-6)  # unit 0's weights after step 3
         assert {"weights_grid", "weights_health_grad"} <= charts(at)
     finally:
         run.stop()

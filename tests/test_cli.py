@@ -1,19 +1,14 @@
 """The command line as a user runs it: `python -m nn ...` in a fresh process, reading its JSON line and exit code."""
 
-import functools
-import hashlib
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist.npz"
 TINY = ["--train-size", "500", "--epochs", "1", "--hidden", "32"]
 
 
@@ -124,42 +119,30 @@ def test_bad_model_file_gets_one_line_and_exit_2(cache, tmp_path):
     assert_one_line_error(nn("evaluate", "--model", bad, cache=cache), 2, "not a model file")
 
 
-@pytest.fixture
-def server():
-    """Serve the shared full MNIST over HTTP on 127.0.0.1; yield its base URL."""
-    if not SHARED_MNIST.is_file():
-        pytest.skip(f"no full MNIST at {SHARED_MNIST}")
-    handler = functools.partial(QuietHandler, directory=str(SHARED_MNIST.parent))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        """Keep the test output clean."""
-
-
-def test_download_shows_progress_and_verifies(cache, server):
-    sha = hashlib.sha256(SHARED_MNIST.read_bytes()).hexdigest()
-    result = nn("download", "--url", f"{server}/mnist.npz", "--sha256", sha, cache=cache)
+def test_download_shows_progress_and_verifies(cache, serve, sample_npz, sample):
+    payload, sha = sample_npz  # the bundled sample's real digits, in the full MNIST's file layout
+    _, url = serve(payload)
+    result = nn("download", "--url", url, "--sha256", sha, cache=cache)
     assert result.returncode == 0, result.stderr
-    assert "MB/s" in result.stderr and "s left" in result.stderr and "11.5/11.5 MB" in result.stderr
-    assert (cache / "mnist.npz").read_bytes() == SHARED_MNIST.read_bytes()
-    assert last_json(result)["bytes"] == SHARED_MNIST.stat().st_size
-    again = nn("download", "--url", f"{server}/mnist.npz", "--sha256", sha, cache=cache)
+    mb = f"{len(payload) / 1e6:.1f}"
+    assert "MB/s" in result.stderr and "s left" in result.stderr and f"{mb}/{mb} MB" in result.stderr
+    assert (cache / "mnist.npz").read_bytes() == payload
+    assert last_json(result)["bytes"] == len(payload)
+    again = nn("download", "--url", url, "--sha256", sha, cache=cache)
     assert again.returncode == 0 and "already" in again.stderr
+    evaluated = last_json(nn("evaluate", "--model", ROOT / "assets" / "pretrained.npz", "--data", "mnist", cache=cache))
+    assert evaluated["n_test"] == len(sample.y_test)  # `--data mnist` now means the downloaded file
 
 
-def test_download_with_wrong_checksum_fails_and_keeps_nothing(cache, server):
-    result = nn("download", "--url", f"{server}/mnist.npz", "--sha256", "0" * 64, cache=cache)
+def test_download_with_wrong_checksum_fails_and_keeps_nothing(cache, serve, sample_npz):
+    _, url = serve(sample_npz[0])
+    result = nn("download", "--url", url, "--sha256", "0" * 64, cache=cache)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "checksum mismatch" in result.stderr.splitlines()[-1]
     assert not (cache / "mnist.npz").exists()
 
 
-def test_download_from_nowhere_fails_in_one_line(cache, server):
-    assert_one_line_error(nn("download", "--url", f"{server}/missing.npz", cache=cache), 1, "404")
+def test_download_from_nowhere_fails_in_one_line(cache, serve, sample_npz):
+    _, url = serve(sample_npz[0], mode="404")
+    assert_one_line_error(nn("download", "--url", url, cache=cache), 1, "404")
+    assert not (cache / "mnist.npz").exists()

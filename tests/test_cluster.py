@@ -9,7 +9,6 @@ run's last checkpoint: the run carries on on the other worker.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from benchmarks import harness
 from nn.settings import TrainConfig
 from ui import session as sessions
 from ui.runs import pool, store
@@ -28,26 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LONG = TrainConfig(hidden=(32,), epochs=5000, train_size=1000)  # lasts until it is stopped
 
 
-def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(condition, timeout=60, what="the condition"):
-    """Poll condition() until it is true; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(wait_until):
     """Start a Dask scheduler and two workers as separate processes; point the app's pool at them."""
-    port = free_port()
+    port = harness.free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "PLAYGROUND_SAVE_SECONDS": "0.5"}
     dask = [sys.executable, "-m", "dask"]
@@ -60,7 +44,7 @@ def cluster():
     pool.shutdown()
     os.environ["PLAYGROUND_CLUSTER"] = address
     try:
-        wait_until(lambda: len(_workers_or_none()) == 2, 90, "two workers joining the scheduler")
+        assert wait_until(lambda: len(_workers_or_none()) == 2, 90), "two workers joining the scheduler"
         yield procs
     finally:
         del os.environ["PLAYGROUND_CLUSTER"]
@@ -83,17 +67,17 @@ def _workers_or_none():
         return []
 
 
-def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(cluster):
+def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(cluster, wait_until):
     run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16], paused=True)
     try:
         assert run._call("where") != os.getpid()  # it trains in a worker process, not here
         run.step(7)
-        wait_until(lambda: run.step_count == 7, what="seven steps")
+        assert wait_until(lambda: run.step_count == 7, 60), "seven steps"
         assert run.status == "paused"
         run.resume()
-        wait_until(lambda: run.step_count > 50, what="training after Resume")
+        assert wait_until(lambda: run.step_count > 50, 60), "training after Resume"
         run.pause()
-        wait_until(lambda: run.status == "paused", what="the pause")
+        assert wait_until(lambda: run.status == "paused", 60), "the pause"
         held = run.step_count
         time.sleep(0.5)
         assert run.step_count == held  # paused means paused
@@ -115,37 +99,35 @@ def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(
         run.stop()
 
 
-def test_a_killed_worker_loses_nothing_beyond_the_last_checkpoint(cluster):
+def test_a_killed_worker_loses_nothing_beyond_the_last_checkpoint(cluster, wait_until):
     run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
     try:
-        wait_until(lambda: run.step_count > 200, what="training")
-        wait_until(lambda: (store.load(run.id, with_arrays=False) or [None, {}])[1].get("step_count", 0) > 100,
-                   what="a checkpoint")
-        worker_pid = run._call("where")
+        assert wait_until(lambda: run.step_count > 200, 60), "training"
+        assert wait_until(lambda: saved_step(run) > 100, 60), "a checkpoint"
+        worker_pid, first_report = run._call("where"), run.history[0]
         os.kill(worker_pid, signal.SIGKILL)
-        wait_until(lambda: run.notice != "" or run.status == "failed", what="the run noticing its worker died")
+        assert wait_until(lambda: run.notice != "" or run.status == "failed", 60), "the run noticing its worker died"
         assert "carried on from its last checkpoint" in run.notice, run.error
         assert run._call("where") != worker_pid
-        saved_step = store.load(run.id, with_arrays=False)[1]["step_count"]
-        assert saved_step > 100
-        wait_until(lambda: run.step_count > saved_step + 20, what="training on the other worker")
+        assert run._call("snapshot", 0)["history"][0] == first_report  # the same run, not one from scratch
+        checkpoint = saved_step(run)
+        assert wait_until(lambda: run.step_count > checkpoint + 20, 60), "training on the other worker"
         assert run.status in ("running", "queued")
     finally:
         run.stop()
         run.join(30)
 
 
-def test_the_local_pool_survives_a_killed_worker():
+def test_the_local_pool_survives_a_killed_worker(wait_until):
     pool.shutdown()
     run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
     try:
-        wait_until(lambda: (store.load(run.id, with_arrays=False) or [None, {}])[1].get("step_count", 0) > 0,
-                   what="a checkpoint")
+        assert wait_until(lambda: saved_step(run) > 0, 60), "a checkpoint"
         os.kill(run._call("where"), signal.SIGKILL)  # as the kernel's out-of-memory killer would
-        wait_until(lambda: run.notice != "" or run.status == "failed", what="the run noticing its worker died")
+        assert wait_until(lambda: run.notice != "" or run.status == "failed", 60), "the run noticing its worker died"
         assert run.status != "failed", run.error
         before = run.step_count
-        wait_until(lambda: run.step_count > before + 20, what="training after the worker died")
+        assert wait_until(lambda: run.step_count > before + 20, 60), "training after the worker died"
         other = RunHandle.start(TrainConfig(hidden=(16,), epochs=1, train_size=300))
         assert other.join(60) and other.status == "done"  # and the pool takes new runs
     finally:

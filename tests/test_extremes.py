@@ -9,9 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from nn.data import load_dataset, make_splits
 from nn.settings import SETTINGS, TrainConfig
 from nn.train import Control, Trainer
 from ui.runs.scheduler import Scheduler
@@ -21,12 +19,6 @@ SMALL = TrainConfig(hidden=(32,), batch_size=32, epochs=1, train_size=64)
 # A setting that really does blow up on this data: momentum carries a too-big step into the next one.
 DIVERGES = replace(SMALL, hidden=(32, 32), activation="leaky_relu", optimizer="momentum", lr=10.0, train_size=500)
 BOUNDED = [f for f in SETTINGS if f.metadata["lo"] is not None]
-
-
-@pytest.fixture(scope="module")
-def splits():
-    """Return the bundled sample's splits, with its 333 validation and 1,000 test digits."""
-    return make_splits(load_dataset("sample"), seed=0)
 
 
 class Steps(Control):
@@ -95,10 +87,8 @@ def test_zero_epochs_is_refused_saying_the_range():
         TrainConfig(epochs=0)
 
 
-def test_the_pages_widgets_have_the_settings_bounds_and_refuse_beyond():
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.run()
-    at.switch_page("pages/train.py").run()
+def test_the_pages_widgets_have_the_settings_bounds_and_refuse_beyond(open_page):
+    at = open_page("train")
     widgets = {w.key: w for w in at.number_input}
     for f in BOUNDED:
         m = f.metadata

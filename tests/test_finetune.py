@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 
-from nn.data import load_dataset, make_splits, read_dataset
+from nn.data import read_dataset
 from nn.digits.augment import warp
 from nn.digits.finetune import DigitsError, MyDigits, finetune
 from nn.settings import TrainConfig
@@ -13,9 +13,8 @@ from nn.train import Trainer
 
 
 @pytest.fixture(scope="module")
-def trained():
+def trained(splits):
     """Return (net, splits): a small net trained on the bundled sample."""
-    splits = make_splits(load_dataset("sample"), seed=0)
     trainer = Trainer(splits, TrainConfig(hidden=(64,), epochs=10, seed=0), report_seconds=0)
     for _ in trainer.run():
         pass

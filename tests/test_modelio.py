@@ -18,24 +18,9 @@ def net():
     return Network(hidden=(32, 16), activation="tanh", init="xavier", dropout=0.2, seed=3)
 
 
-def npz_bytes(**arrays):
-    """Return the bytes of an .npz of arrays; np.savez pickles object arrays, as a hostile file would."""
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def model_arrays(net, **changes):
-    """Return a saved model's arrays by name, with some replaced (None removes one)."""
-    with np.load(io.BytesIO(model_bytes(net)), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    arrays.update(changes)
-    return {k: v for k, v in arrays.items() if v is not None}
-
-
-def metadata_with(net, **changes):
+def metadata_with(files, net, **changes):
     """Return a model's metadata array with some keys changed."""
-    meta = json.loads(str(model_arrays(net)["metadata"]))
+    meta = json.loads(str(files.model_arrays(net)["metadata"]))
     meta.update(changes)
     return np.array(json.dumps(meta))
 
@@ -84,17 +69,17 @@ def test_float64_round_trip():
     np.testing.assert_array_equal(loaded.dense[0].W, net64.dense[0].W)
 
 
-def test_float16_weights_are_read_as_float32(net):
-    data = npz_bytes(**{k: v.astype(np.float16) if k != "metadata" else v for k, v in model_arrays(net).items()})
+def test_float16_weights_are_read_as_float32(net, files):
+    data = files.npz(**{k: v.astype(np.float16) if k != "metadata" else v for k, v in files.model_arrays(net).items()})
     loaded, _ = load_model(data)
     assert loaded.dtype == np.float32
 
 
-def test_failed_load_leaves_the_previous_model_as_it_was(net):
+def test_failed_load_leaves_the_previous_model_as_it_was(net, files):
     model, _ = load_model(model_bytes(net))
     before = model.predict_proba(X)
     with pytest.raises(ModelFileError):
-        load_model(npz_bytes(**model_arrays(net, W1=np.zeros((784, 32), np.float32) + np.nan)))
+        load_model(files.npz(**files.model_arrays(net, W1=np.zeros((784, 32), np.float32) + np.nan)))
     np.testing.assert_array_equal(model.predict_proba(X), before)
 
 
@@ -111,35 +96,36 @@ def test_truncated_file_is_refused(net):
     assert_refused(data[: len(data) // 2], "damaged or cut off")
 
 
-def test_pickled_objects_are_never_loaded(net):
-    arrays = model_arrays(net, W1=np.array([{"evil": 1}], dtype=object))
-    assert_refused(npz_bytes(**arrays), "python objects", "never loaded")
+def test_pickled_objects_are_never_loaded(net, files):
+    arrays = files.model_arrays(net, W1=np.array([{"evil": 1}], dtype=object))
+    assert_refused(files.npz(**arrays), "python objects", "never loaded")
 
 
-def test_dataset_file_is_not_a_model():
-    assert_refused(npz_bytes(x_train=np.zeros((2, 28, 28), np.uint8)), "no 'metadata'")
+def test_dataset_file_is_not_a_model(files):
+    assert_refused(files.npz(x_train=np.zeros((2, 28, 28), np.uint8)), "no 'metadata'")
 
 
-def test_bad_json_is_refused(net):
-    assert_refused(npz_bytes(**model_arrays(net, metadata=np.array("{not json"))), "not valid json")
+def test_bad_json_is_refused(net, files):
+    assert_refused(files.npz(**files.model_arrays(net, metadata=np.array("{not json"))), "not valid json")
 
 
-def test_metadata_must_be_text(net):
-    assert_refused(npz_bytes(**model_arrays(net, metadata=np.arange(3.0))), "metadata is not a json text")
+def test_metadata_must_be_text(net, files):
+    assert_refused(files.npz(**files.model_arrays(net, metadata=np.arange(3.0))), "metadata is not a json text")
 
 
-def test_unknown_format_version_is_refused(net):
-    assert_refused(npz_bytes(**model_arrays(net, metadata=metadata_with(net, format_version=2))), "version 2")
+def test_unknown_format_version_is_refused(net, files):
+    metadata = metadata_with(files, net, format_version=2)
+    assert_refused(files.npz(**files.model_arrays(net, metadata=metadata)), "version 2")
 
 
-def test_other_input_scaling_is_refused(net):
-    data = npz_bytes(**model_arrays(net, metadata=metadata_with(net, input_scale="(x-128)/128")))
+def test_other_input_scaling_is_refused(net, files):
+    data = files.npz(**files.model_arrays(net, metadata=metadata_with(files, net, input_scale="(x-128)/128")))
     assert_refused(data, "scaled as", "(x-128)/128")
 
 
-def test_unknown_activation_is_refused(net):
+def test_unknown_activation_is_refused(net, files):
     arch = {**net.spec(), "activation": "swish"}
-    data = npz_bytes(**model_arrays(net, metadata=metadata_with(net, architecture=arch)))
+    data = files.npz(**files.model_arrays(net, metadata=metadata_with(files, net, architecture=arch)))
     assert_refused(data, "activation", "swish")
 
 
@@ -151,31 +137,31 @@ def test_unknown_activation_is_refused(net):
     ([784, 10], ["between 1 and 4 layers"]),
     ([784, 32.5, 10], ["whole numbers"]),
 ])
-def test_layer_sizes_out_of_bounds_are_refused(net, sizes, words):
+def test_layer_sizes_out_of_bounds_are_refused(net, sizes, words, files):
     arch = {**net.spec(), "sizes": sizes}
-    assert_refused(npz_bytes(**model_arrays(net, metadata=metadata_with(net, architecture=arch))), *words)
+    assert_refused(files.npz(**files.model_arrays(net, metadata=metadata_with(files, net, architecture=arch))), *words)
 
 
-def test_missing_array_is_refused(net):
-    assert_refused(npz_bytes(**model_arrays(net, b2=None)), "lacks", "b2")
+def test_missing_array_is_refused(net, files):
+    assert_refused(files.npz(**files.model_arrays(net, b2=None)), "lacks", "b2")
 
 
-def test_extra_array_is_refused(net):
-    assert_refused(npz_bytes(**model_arrays(net, W9=np.zeros(3, np.float32))), "W9", "do not use")
+def test_extra_array_is_refused(net, files):
+    assert_refused(files.npz(**files.model_arrays(net, W9=np.zeros(3, np.float32))), "W9", "do not use")
 
 
-def test_wrong_shape_is_refused(net):
-    assert_refused(npz_bytes(**model_arrays(net, W2=np.zeros((32, 17), np.float32))), "W2", "shape")
+def test_wrong_shape_is_refused(net, files):
+    assert_refused(files.npz(**files.model_arrays(net, W2=np.zeros((32, 17), np.float32))), "W2", "shape")
 
 
-def test_integer_weights_are_refused(net):
-    assert_refused(npz_bytes(**model_arrays(net, b1=np.zeros(32, np.int64))), "b1", "floating-point")
+def test_integer_weights_are_refused(net, files):
+    assert_refused(files.npz(**files.model_arrays(net, b1=np.zeros(32, np.int64))), "b1", "floating-point")
 
 
-def test_nan_and_inf_weights_are_refused(net):
-    W3 = model_arrays(net)["W3"].copy()
+def test_nan_and_inf_weights_are_refused(net, files):
+    W3 = files.model_arrays(net)["W3"].copy()
     W3[0, 0] = np.inf
-    assert_refused(npz_bytes(**model_arrays(net, W3=W3)), "W3", "nan or infinite")
+    assert_refused(files.npz(**files.model_arrays(net, W3=W3)), "W3", "nan or infinite")
 
 
 def test_oversized_file_is_refused(tmp_path):

@@ -48,10 +48,23 @@ def test_input_times_gradient_adds_up_to_the_logit_of_a_bias_free_relu_net():
     assert r.saliency.sum() == pytest.approx(net.forward(x[None])[0, r.digit], rel=1e-9)
 
 
-def test_saliency_is_zero_where_there_is_no_ink():
-    r = read(net_with_biases(), digit_like())
-    assert np.all(r.saliency.reshape(-1)[digit_like() == 0] == 0)
-    assert np.abs(r.gradient).sum() > 0
+def test_the_reddest_pixels_are_the_ink_the_answer_rests_on(pretrained, splits):
+    # What the map promises: rub out the pixels it shows reddest and the network's case for its answer
+    # collapses; rub out as much ink chosen at random and it barely moves.
+    net, _ = pretrained
+    rng = np.random.default_rng(0)
+    k, dropped_red, dropped_random = 30, [], []
+    for x in splits.X_test[:10]:
+        r = read(net, x)
+        logit = lambda v, d=r.digit: float(net.forward(v[None])[0, d])
+        reddest = np.argsort(r.saliency.reshape(-1))[::-1][:k]
+        at_random = rng.choice(np.flatnonzero(x > 0), k, replace=False)
+        for erased, dropped in ((reddest, dropped_red), (at_random, dropped_random)):
+            v = x.copy()
+            v[erased] = 0
+            dropped.append(logit(x) - logit(v))
+    assert all(red > random for red, random in zip(dropped_red, dropped_random)), (dropped_red, dropped_random)
+    assert np.mean(dropped_red) > 2 * np.mean(dropped_random)
 
 
 def test_probabilities_and_activations_match_the_network():

@@ -6,7 +6,6 @@ Real threads do fake work (a short sleep per step) behind ScheduledControls.
 import threading
 import time
 
-from tests.test_training import wait_until
 from ui.runs.scheduler import ScheduledControl, Scheduler
 
 
@@ -52,7 +51,7 @@ class Work:
         return not any(thread.is_alive() for thread in self.threads)
 
 
-def test_one_slot_is_shared_in_turn():
+def test_one_slot_is_shared_in_turn(wait_until):
     scheduler = Scheduler(slots=1)
     work = Work()
     controls = [ScheduledControl(scheduler, quantum=0.01) for _ in range(3)]
@@ -68,7 +67,7 @@ def test_one_slot_is_shared_in_turn():
     assert scheduler.busy() == (0, 0)
 
 
-def test_queue_positions_stop_while_queued_and_pause_gives_the_slot_away():
+def test_queue_positions_stop_while_queued_and_pause_gives_the_slot_away(wait_until):
     scheduler = Scheduler(slots=1)
     work = Work()
     first, second, third = (ScheduledControl(scheduler, quantum=60) for _ in range(3))  # a slot is kept till pause

@@ -2,7 +2,6 @@
 
 import math
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -21,26 +20,10 @@ METRIC_KEYS = {"step", "epoch", "train_loss", "train_acc", "val_loss", "val_acc"
                "grad_norm", "dead_relu", "update_ratio"}
 
 
-@pytest.fixture(scope="module")
-def splits():
-    """Return 1,000 real training digits with a validation set, from the bundled sample."""
-    return make_splits(load_dataset("sample"), train_size=1000, seed=0)
-
-
 def trainer(splits, net=None, report_epochs=False, **settings):
     """Return a Trainer of a small net that reports only at the end (and each epoch if asked)."""
     config = TrainConfig(**{"hidden": (32,), "batch_size": 50, "epochs": 2, "train_size": 500, **settings})
     return Trainer(splits, config, net, report_seconds=0, report_epochs=report_epochs)
-
-
-def wait_until(condition, seconds=20):
-    """Return True as soon as condition() holds, False if it still does not after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.002)
-    return True
 
 
 def same_weights(a, b):
@@ -130,7 +113,7 @@ def hold(t, control):
     return t.step_count
 
 
-def test_pause_step_resume_and_stop_from_another_thread(splits):
+def test_pause_step_resume_and_stop_from_another_thread(splits, wait_until):
     t = trainer(splits, epochs=5000, train_size=200)  # 20,000 steps: still running when the test ends
     initial = t.net.copy_weights()
     control = WatchedControl()
@@ -138,13 +121,15 @@ def test_pause_step_resume_and_stop_from_another_thread(splits):
     try:
         assert wait_until(lambda: t.step_count >= 5)
         paused_at = hold(t, control)
-        time.sleep(0.05)  # room for a step that should not happen
-        assert t.step_count == paused_at
+        held_weights = t.net.copy_weights()
+        assert control.holding
 
         control.held.clear()
         control.step(3)
         assert control.held.wait(20)
+        # Exactly three: a step slipping through the pause would make it four.
         assert t.step_count == paused_at + 3
+        assert not same_weights(t.net.copy_weights(), held_weights)
 
         control.resume()
         assert wait_until(lambda: t.step_count >= paused_at + 20)
@@ -160,7 +145,7 @@ def test_pause_step_resume_and_stop_from_another_thread(splits):
         control.stop()
 
 
-def test_stop_while_running_keeps_the_learnt_weights(splits):
+def test_stop_while_running_keeps_the_learnt_weights(splits, wait_until):
     t = trainer(splits, epochs=5000, train_size=200)
     control = Control()
     thread = start(t, control)

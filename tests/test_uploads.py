@@ -14,7 +14,6 @@ import re
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from nn import data as nn_data
 from nn.data import DataError, read_dataset
@@ -22,42 +21,25 @@ from nn.digits.finetune import MAX_DIGITS, DigitsError, MyDigits
 from nn.files import model_file as modelio
 from nn.files.model_file import ModelFileError, load_model, model_bytes
 from nn.network import Network
-from tests.test_data import BAD_INPUTS, FAKE, GOOD_NPZ, with_
-from tests.test_modelio import model_arrays, npz_bytes
-from ui.session import Session
+from ui import session as state
 
 NET = Network(hidden=(32, 16), seed=3)
 GOOD_MODEL = model_bytes(NET)
-CSV_NO_PIXELS = b"label,pixel0,pixel1\n1,0,0\n"
-# name: (file bytes, a pattern of the message); "too big" files are good ones, sent after the limit is lowered
+# name: (how to make the file, given the Files maker of conftest.py; a pattern of the message)
 BAD_MODELS = {
-    "empty": (b"", "empty"),
-    "random bytes": (np.random.default_rng(1).bytes(5000), "not a model file"),
-    "truncated npz": (GOOD_MODEL[: len(GOOD_MODEL) // 2], "damaged or cut off"),
-    "pickled npz": (npz_bytes(**model_arrays(NET, W1=np.array([{"evil": 1}], dtype=object))), "never loaded"),
-    "wrong shape": (npz_bytes(**model_arrays(NET, W2=np.zeros((32, 17), np.float32))), "shape"),
-    "wrong dtype": (npz_bytes(**model_arrays(NET, b1=np.zeros(32, np.int64))), "floating-point"),
-    "a dataset, not a model": (GOOD_NPZ, "no 'metadata'"),
-    "a CSV": (CSV_NO_PIXELS, "not a model file"),
-    "too big": (GOOD_MODEL, "larger than"),
+    "empty": (lambda f: b"", "empty"),
+    "random bytes": (lambda f: np.random.default_rng(1).bytes(5000), "not a model file"),
+    "truncated npz": (lambda f: GOOD_MODEL[: len(GOOD_MODEL) // 2], "damaged or cut off"),
+    "pickled npz": (lambda f: f.npz(**f.model_arrays(NET, W1=np.array([{"evil": 1}], dtype=object))), "never loaded"),
+    "wrong shape": (lambda f: f.npz(**f.model_arrays(NET, W2=np.zeros((32, 17), np.float32))), "shape"),
+    "wrong dtype": (lambda f: f.npz(**f.model_arrays(NET, b1=np.zeros(32, np.int64))), "floating-point"),
+    "a dataset, not a model": (lambda f: f.fake_npz(), "no 'metadata'"),
+    "a CSV": (lambda f: b"label,pixel0,pixel1\n1,0,0\n", "not a model file"),
 }
+# The kinds of broken dataset (conftest.BAD_DATASETS) also sent through the pages; test_data.py tries them all.
 DATA_CASES = ["empty", "random bytes", "truncated npz", "pickled objects", "wrong image shape", "text pixels",
               "label 10", "negative label", "csv missing pixels", "csv without label"]
-BAD_DATA = {**{name: BAD_INPUTS[name] for name in DATA_CASES}, "too big": (GOOD_NPZ, "larger than")}
-BAD_DIGITS = {**BAD_DATA, "too many digits": (
-    with_(x_train=np.zeros((MAX_DIGITS, 28, 28), np.uint8), y_train=np.zeros(MAX_DIGITS, np.uint8)),
-    f"at most {MAX_DIGITS:,}")}
-
-
-def open_page(page, **session):
-    """Return an AppTest on pages/<page>.py for a session holding these values."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+UPLOADERS = {"model": ("train", "model_upload"), "dataset": ("train", "data_upload"), "digits": ("draw", "draw_upload")}
 
 
 def upload(at, key, name, data):
@@ -73,62 +55,92 @@ def assert_one_error(errors, pattern):
     assert re.search(pattern, errors[0], re.IGNORECASE), errors[0]
 
 
-@pytest.fixture
-def small_limits(request, monkeypatch):
-    """Lower the size limits for the "too big" cases, so a small good file is over them."""
-    if "too big" in request.node.name:
-        monkeypatch.setattr(modelio, "MAX_BYTES", 1000)
-        monkeypatch.setattr(nn_data.formats, "MAX_BYTES", 1000)
+def file_name(case):
+    """Return the name a file of this case is sent under."""
+    return "digits.csv" if "csv" in case else "digits.npz"
 
 
 @pytest.mark.parametrize("case", list(BAD_MODELS))
-def test_a_bad_model_upload_says_why_and_keeps_the_model(case, small_limits):
+def test_a_bad_model_upload_says_why_and_keeps_the_model(case, open_page, files):
     at = open_page("train")
     lab = at.session_state["session"]
     before = lab.model()
-    data, words = BAD_MODELS[case]
-    assert_one_error(upload(at, "model_upload", "model.npz", data), words)
+    make, words = BAD_MODELS[case]
+    assert_one_error(upload(at, "model_upload", "model.npz", make(files)), words)
     assert lab.uploaded is None and lab.model() is before
     assert at.button(key="start").disabled is False  # and the page goes on working
 
 
-@pytest.mark.parametrize("case", list(BAD_DATA))
-def test_a_bad_dataset_upload_says_why_and_keeps_the_data(case, small_limits):
+@pytest.mark.parametrize("bad_dataset", DATA_CASES, indirect=True)
+def test_a_bad_dataset_upload_says_why_and_keeps_the_data(request, bad_dataset, open_page):
     at = open_page("train")
     lab = at.session_state["session"]
     at.radio(key="set_data").set_value("upload").run()
-    data, words = BAD_DATA[case]
-    assert_one_error(upload(at, "data_upload", "digits.csv" if "csv" in case else "digits.npz", data), words)
+    data, words = bad_dataset
+    assert_one_error(upload(at, "data_upload", file_name(request.node.callspec.params["bad_dataset"]), data), words)
     assert lab.uploaded_data is None
     assert lab.data_source == "sample" and lab.data_name.startswith("bundled sample")
 
 
-def my_digits(n=2):
-    """Return a Session whose drawn digits are n digits of the fake set."""
-    me = Session()
-    for x, y in zip(FAKE["x_train"][:n], FAKE["y_train"][:n]):
-        me.add_digit(x / 255, int(y))
+def my_digits(sample, n=2, start=0):
+    """Return a MyDigits holding n real digits of the bundled sample."""
+    mine = MyDigits()
+    for x, y in zip(sample.x_train[start:start + n], sample.y_train[start:start + n]):
+        mine.add(x / 255, int(y))
+    return mine
+
+
+def holding(mine):
+    """Return a Session whose drawn digits are ``mine``."""
+    me = state.Session()
+    me.digits = mine
     return me
 
 
-@pytest.mark.parametrize("case", list(BAD_DIGITS))
-def test_a_bad_digits_upload_says_why_and_keeps_my_digits(case, small_limits):
-    me = my_digits()
-    mine = me.digits
-    x, y = mine.x.copy(), mine.y.copy()
-    at = open_page("draw", session=me)
-    data, words = BAD_DIGITS[case]
-    assert_one_error(upload(at, "draw_upload", "digits.csv" if "csv" in case else "digits.npz", data), words)
+def assert_digits_kept(at, mine, x, y):
+    """Assert my digits are still exactly x, y, and the page still counts them."""
     np.testing.assert_array_equal(mine.x, x)
     np.testing.assert_array_equal(mine.y, y)
-    assert any("Your digits: 2" in c.value for c in at.caption)
+    assert any(f"Your digits: {len(y)}" in c.value for c in at.caption)
 
 
-def test_downloaded_digits_load_back_and_join_my_digits():
-    saved = my_digits(3).digits
-    me = my_digits(2)
-    mine = me.digits
-    at = open_page("draw", session=me)
+@pytest.mark.parametrize("bad_dataset", DATA_CASES, indirect=True)
+def test_a_bad_digits_upload_says_why_and_keeps_my_digits(request, bad_dataset, open_page, sample):
+    mine = my_digits(sample)
+    x, y = mine.x.copy(), mine.y.copy()
+    at = open_page("draw", session={"session": holding(mine)})
+    data, words = bad_dataset
+    assert_one_error(upload(at, "draw_upload", file_name(request.node.callspec.params["bad_dataset"]), data), words)
+    assert_digits_kept(at, mine, x, y)
+
+
+def test_too_many_digits_are_refused_and_mine_kept(open_page, files, sample):
+    mine = my_digits(sample)
+    x, y = mine.x.copy(), mine.y.copy()
+    at = open_page("draw", session={"session": holding(mine)})
+    data = files.fake_npz(x_train=np.zeros((MAX_DIGITS, 28, 28), np.uint8), y_train=np.zeros(MAX_DIGITS, np.uint8))
+    assert_one_error(upload(at, "draw_upload", "digits.npz", data), f"at most {MAX_DIGITS:,}")
+    assert_digits_kept(at, mine, x, y)
+
+
+@pytest.mark.parametrize("uploader", list(UPLOADERS))
+def test_a_file_over_the_size_limit_is_refused_on_every_uploader(uploader, open_page, files, monkeypatch):
+    monkeypatch.setattr(modelio, "MAX_BYTES", 1000)
+    monkeypatch.setattr(nn_data.formats, "MAX_BYTES", 1000)
+    page, key = UPLOADERS[uploader]
+    at = open_page(page)
+    if uploader == "dataset":
+        at.radio(key="set_data").set_value("upload").run()
+    good = GOOD_MODEL if uploader == "model" else files.fake_npz()  # a good file, over the lowered limit
+    assert_one_error(upload(at, key, "file.npz", good), "larger than")
+    lab = at.session_state["session"]
+    assert lab.uploaded is None and lab.uploaded_data is None
+
+
+def test_downloaded_digits_load_back_and_join_my_digits(open_page, sample):
+    saved = my_digits(sample, 3, start=10)
+    mine = my_digits(sample)
+    at = open_page("draw", session={"session": holding(mine)})
     assert upload(at, "draw_upload", "my_digits.npz", saved.npz()) == []
     assert len(mine) == 5  # the file's test part repeats its training part: counted once
     np.testing.assert_array_equal(mine.x[2:], saved.x)
@@ -137,11 +149,12 @@ def test_downloaded_digits_load_back_and_join_my_digits():
     assert not at.button(key="draw_finetune").disabled
 
 
-def test_a_dataset_with_a_separate_test_part_adds_both_parts():
+def test_a_dataset_with_a_separate_test_part_adds_both_parts(files):
     mine = MyDigits()
-    mine.load(GOOD_NPZ, "digits.npz")
-    assert len(mine) == len(FAKE["y_train"]) + len(FAKE["y_test"])
-    np.testing.assert_array_equal(mine.y, np.concatenate([FAKE["y_train"], FAKE["y_test"]]))
+    mine.load(files.fake_npz(), "digits.npz")
+    fake = files.fake_digits()
+    assert len(mine) == len(fake["y_train"]) + len(fake["y_test"])
+    np.testing.assert_array_equal(mine.y, np.concatenate([fake["y_train"], fake["y_test"]]))
 
 
 # --- random damage --------------------------------------------------------------------------
@@ -163,11 +176,12 @@ def damaged(data, rng):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_randomly_damaged_files_get_the_loaders_own_error_or_load(seed):
+def test_randomly_damaged_files_get_the_loaders_own_error_or_load(seed, files):
     rng = np.random.default_rng(seed)
+    good_npz = files.fake_npz()
     loaders = [(lambda b: load_model(b), GOOD_MODEL, ModelFileError),
-               (lambda b: read_dataset(b, "digits.npz"), GOOD_NPZ, DataError),
-               (lambda b: MyDigits().load(b, "digits.npz"), GOOD_NPZ, DigitsError)]
+               (lambda b: read_dataset(b, "digits.npz"), good_npz, DataError),
+               (lambda b: MyDigits().load(b, "digits.npz"), good_npz, DigitsError)]
     for load, good, error in loaders:
         for _ in range(50):
             try:

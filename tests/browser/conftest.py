@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.browser.harness import chromium_path, exceptions, launch_browser, running_app, wait_for_app
+from benchmarks.harness import chromium_path, exceptions, launch_browser, running_app, wait_for_app
 
 
 def _missing():

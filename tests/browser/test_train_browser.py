@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from scripts.screenshots import chart_points, start_training, wait_for_points
+from benchmarks.harness import chart_points, start_training, wait_for_points
 
 pytestmark = pytest.mark.browser
 

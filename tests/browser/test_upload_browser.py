@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from scripts.screenshots import open_page, start_training, wait_for_points
+from benchmarks.harness import open_page, start_training, wait_for_points
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scripts.screenshots import open_from_sidebar, start_training, wait_for_points
+from benchmarks.harness import open_from_sidebar, start_training, wait_for_points
 
 pytestmark = pytest.mark.browser
 

@@ -1,11 +1,13 @@
 """Start the real app with ``streamlit run`` and drive it in headless Chromium.
 
-Shared by the browser tests, the benchmarks and the screenshot script.  Chromium
+Shared by the browser tests (``tests/browser``), the benchmarks and the screenshot script, so it
+lives here, in the ``benchmarks`` package beside ``strokes.py``, and none of them imports another's files.  Chromium
 comes from the system packages (``/usr/bin/chromium``, or the path in
 ``CHROMIUM_PATH``): Playwright's own browser download is not available everywhere.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,7 +18,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
+VIEWPORT = {"width": 1400, "height": 1000}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
 
@@ -95,3 +98,53 @@ def wait_for_app(page, timeout=30_000):
 def exceptions(page):
     """Return the texts of any exception boxes on the page."""
     return page.locator("[data-testid='stException']").all_inner_texts()
+
+
+# Plotly keeps the decoded arrays in _fullData (data holds what came over the wire, here base64 typed arrays).
+POINTS_JS = "key => document.querySelector(`.st-key-${key} .js-plotly-plot`)?._fullData?.[0]?.x?.length ?? 0"
+
+
+def chart_points(page, key="curves"):
+    """Return how many points the first trace of the Plotly chart with this key holds (0 if not drawn yet)."""
+    return page.evaluate(POINTS_JS, key)
+
+
+def wait_for_points(page, n, key="curves", timeout=120_000):
+    """Wait until the Plotly chart with this key holds at least n points."""
+    page.wait_for_function(f"([key, n]) => ({POINTS_JS})(key) >= n", arg=[key, n], timeout=timeout)
+
+
+def start_training(page, epochs=None, data=None, augment=False):
+    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs and augmentation,
+    press Start."""
+    open_page(page, "train")
+    if data is not None:
+        page.locator(".st-key-set_data").get_by_text(data).click()
+        page.get_by_test_id("stSidebar").get_by_text(re.compile(data, re.IGNORECASE)).wait_for()  # loaded
+    if augment:
+        page.locator(".st-key-set_augment label").click()
+        wait_for_app(page)
+    if epochs is not None:
+        box = page.locator(".st-key-set_epochs input")
+        box.fill(str(epochs))
+        box.press("Enter")
+        wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+
+
+def open_page(page, path=""):
+    """Open the app's page at path ('' for home), through the home page.
+
+    Streamlit runs a sub-page's file on its own (legacy multipage, no st.navigation) when it
+    is the first URL a fresh server is asked for, so the home page is always loaded first.
+    """
+    for url in [page.app_url] + ([f"{page.app_url}/{path}"] if path else []):
+        page.goto(url)
+        wait_for_app(page)
+        page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
+
+
+def open_from_sidebar(page, title):
+    """Go to another page by its sidebar link, keeping the Streamlit session (a page load starts a new one)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    wait_for_app(page)
