@@ -28,6 +28,30 @@ ROOT = Path(__file__).resolve().parents[1]
 LONG = TrainConfig(hidden=(32,), epochs=5000, train_size=1000)  # lasts until it is stopped
 
 
+def saved_step(run):
+    """Return the step of the run's last checkpoint, 0 if it has none yet."""
+    saved = store.load(run.id, with_arrays=False)
+    return saved[1]["step_count"] if saved else 0
+
+
+def test_the_local_pool_survives_a_killed_worker(wait_until, monkeypatch):
+    monkeypatch.delenv("PLAYGROUND_CLUSTER", raising=False)  # the app's own pool (this test runs first)
+    pool.shutdown()
+    run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
+    try:
+        assert wait_until(lambda: saved_step(run) > 0, 60), "a checkpoint"
+        os.kill(run._call("where"), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        assert wait_until(lambda: run.notice != "" or run.status == "failed", 60), "the run noticing its worker died"
+        assert run.status != "failed", run.error
+        before = run.step_count
+        assert wait_until(lambda: run.step_count > before + 20, 60), "training after the worker died"
+        other = RunHandle.start(TrainConfig(hidden=(16,), epochs=1, train_size=300))
+        assert other.join(60) and other.status == "done"  # and the pool takes new runs
+    finally:
+        run.stop()
+        run.join(30)
+
+
 @pytest.fixture(scope="module")
 def cluster(wait_until):
     """Start a Dask scheduler and two workers as separate processes; point the app's pool at them."""
@@ -78,6 +102,7 @@ def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(
         assert wait_until(lambda: run.step_count > 50, 60), "training after Resume"
         run.pause()
         assert wait_until(lambda: run.status == "paused", 60), "the pause"
+        time.sleep(0.5)  # the step under way when Pause came may still land
         held = run.step_count
         time.sleep(0.5)
         assert run.step_count == held  # paused means paused
@@ -103,7 +128,7 @@ def test_a_killed_worker_loses_nothing_beyond_the_last_checkpoint(cluster, wait_
     run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
     try:
         assert wait_until(lambda: run.step_count > 200, 60), "training"
-        assert wait_until(lambda: saved_step(run) > 100, 60), "a checkpoint"
+        assert wait_until(lambda: saved_step(run) > 100 and run.history, 60), "a checkpoint and a report"
         worker_pid, first_report = run._call("where"), run.history[0]
         os.kill(worker_pid, signal.SIGKILL)
         assert wait_until(lambda: run.notice != "" or run.status == "failed", 60), "the run noticing its worker died"
@@ -113,23 +138,6 @@ def test_a_killed_worker_loses_nothing_beyond_the_last_checkpoint(cluster, wait_
         checkpoint = saved_step(run)
         assert wait_until(lambda: run.step_count > checkpoint + 20, 60), "training on the other worker"
         assert run.status in ("running", "queued")
-    finally:
-        run.stop()
-        run.join(30)
-
-
-def test_the_local_pool_survives_a_killed_worker(wait_until):
-    pool.shutdown()
-    run = RunHandle.start(LONG, data_name="bundled sample", browser=uuid.uuid4().hex[:16])
-    try:
-        assert wait_until(lambda: saved_step(run) > 0, 60), "a checkpoint"
-        os.kill(run._call("where"), signal.SIGKILL)  # as the kernel's out-of-memory killer would
-        assert wait_until(lambda: run.notice != "" or run.status == "failed", 60), "the run noticing its worker died"
-        assert run.status != "failed", run.error
-        before = run.step_count
-        assert wait_until(lambda: run.step_count > before + 20, 60), "training after the worker died"
-        other = RunHandle.start(TrainConfig(hidden=(16,), epochs=1, train_size=300))
-        assert other.join(60) and other.status == "done"  # and the pool takes new runs
     finally:
         run.stop()
         run.join(30)

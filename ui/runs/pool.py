@@ -63,9 +63,9 @@ def place(run_id, **actor_kw):
 
     dask = client()
     counts = dask.run_on_scheduler(_runs_per_worker)
-    worker = min(counts, key=counts.get) if counts else None
+    where = {"workers": [min(counts, key=counts.get)], "allow_other_workers": True} if counts else {}
     future = dask.submit(RunActor, run_id, **actor_kw, actor=True, key=f"run-{run_id}-{os.urandom(4).hex()}",
-                         workers=[worker] if worker else None, allow_other_workers=True, pure=False)
+                         pure=False, **where)
     return future.result(timeout=CALL_SECONDS)
 
 
