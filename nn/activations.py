@@ -18,6 +18,7 @@ class Activation:
     """What every activation shares: keep a when training, and find the a that backward uses."""
 
     name = ""
+    silent_below_zero = False  # True where a unit outputs (about) nothing for z < 0: it "fires" only when a > 0
 
     def forward(self, z, train=False):
         """Return the activation of z, (n, units); keep it for backward only when training."""
@@ -35,6 +36,7 @@ class ReLU(Activation):
     """Rectified linear unit, a = max(0, z)."""
 
     name = "relu"
+    silent_below_zero = True
 
     def f(self, z):
         """Return max(0, z)."""
@@ -49,6 +51,7 @@ class LeakyReLU(Activation):
     """Leaky ReLU, a = z for z > 0 and alpha * z below: a dead unit can still learn."""
 
     name = "leaky_relu"
+    silent_below_zero = True
 
     def __init__(self, alpha=0.01):
         self.alpha = alpha

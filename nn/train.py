@@ -176,7 +176,7 @@ class Trainer:
             "seconds": self.seconds,
             "grad_norm": [float(np.linalg.norm(d.dW)) for d in self.net.dense],
             "dead_relu": [float(1 - (act.a > 0).any(axis=0).mean()) for act in self.net.hidden_activations
-                          if act.name in ("relu", "leaky_relu")],
+                          if act.silent_below_zero],
         }
         if before is not None:
             m["update_ratio"] = [float(np.linalg.norm(d.W - before[f"W{i}"]) / (np.linalg.norm(d.W) + 1e-12))

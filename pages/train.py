@@ -134,7 +134,7 @@ def results(run):
 def past_runs():
     """Show the session's runs as a table and their validation curves overlaid."""
     st.subheader("Runs of this session")
-    st.dataframe([r.summary() for r in reversed(me.runs)], hide_index=True,
+    st.dataframe(me.runs_table(), hide_index=True,
                  column_config={"val acc": st.column_config.NumberColumn(format="percent"),
                                 "test acc": st.column_config.NumberColumn(format="percent")})
     curves = [(f"{r.id[:6]} {r.config.optimizer} lr {r.config.lr:g}", r.history) for r in me.runs]

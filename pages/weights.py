@@ -10,6 +10,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from nn.activations import ACTIVATIONS
 from nn.explain import inspection
 from nn.settings import TrainConfig
 from ui import figures, sidebar
@@ -19,7 +20,6 @@ REFRESH_SECONDS = 2
 UNITS_PER_PAGE = 64
 MAX_MATRIX_CELLS = 30_000  # ~40 kB a redraw at one byte per cell
 FUNCTION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
-RELUS = ("relu", "leaky_relu")  # units that are silent below zero, so "firing" means A > 0
 
 me = session()
 sidebar.model_block(me)
@@ -105,6 +105,7 @@ def forward(net, X, y):
     button.button("Random digit", key="weights_random_digit", on_click=pick_random_digit, args=(len(X),))
     steps = inspection.forward_pass(net, X[i])
     f = FUNCTION_NAMES[net.activation]
+    fires_above_zero = ACTIVATIONS[net.activation].silent_below_zero
     left, right = st.columns([1, 3], gap="large")
     with left:
         st.latex(r"X")
@@ -116,7 +117,7 @@ def forward(net, X, y):
             eq, fig = st.columns([1, 3], vertical_alignment="center")
             eq.latex(rf"Z_{j} = W_{j}\,{prev} + b_{j}")
             eq.latex(rf"A_{j} = \mathrm{{{f}}}(Z_{j})")
-            eq.caption(f"{int((a > 0).sum()):,} of {len(z):,} units fire (A > 0)." if net.activation in RELUS
+            eq.caption(f"{int((a > 0).sum()):,} of {len(z):,} units fire (A > 0)." if fires_above_zero
                        else f"{len(z):,} units, A from {a.min():.2f} to {a.max():.2f}.")
             fig.plotly_chart(figures.weights.layer_bars(z, a, j, f), key=f"weights_layer_bars_{j}")
         L = len(steps)

@@ -206,6 +206,17 @@ class Session:
         if (self.run is None or self.run.id != run_id) and any(i == run_id for i, _ in self.saved_runs()):
             store.delete(run_id)
 
+    def runs_table(self):
+        """Return the session's runs, newest first, as flat rows of their settings and results."""
+        rows = []
+        for run in reversed(self.runs):
+            last, c = (run.history[-1] if run.history else {}), run.config
+            rows.append({"run": run.id[:6], "status": run.status, "data": run.data_name,
+                         "layers": architecture(c.hidden), "activation": c.activation, "optimiser": c.optimizer,
+                         "lr": c.lr, "batch": c.batch_size, "epochs": c.epochs, "val acc": last.get("val_acc"),
+                         "test acc": run.test_acc, "seconds": round(run.seconds, 1)})
+        return rows
+
     def scorecard(self, run):
         """Return the Scorecard of a finished run on this session's test digits, computed once."""
         if run.id not in self._scorecards:

@@ -258,17 +258,6 @@ class RunHandle:
                    "epochs": self.epoch, "train_seconds": self.seconds}
         return build_metadata(self.config, metrics, f"trained in the playground on {self.data_name}")
 
-    def summary(self):
-        """Return the run's settings and results as one flat row, for the table of runs."""
-        last = self.history[-1] if self.history else {}
-        c = self.config
-        return {
-            "run": self.id[:6], "status": self.status, "data": self.data_name,
-            "layers": "-".join(map(str, self.net.sizes)), "activation": c.activation, "optimiser": c.optimizer,
-            "lr": c.lr, "batch": c.batch_size, "epochs": c.epochs,
-            "val acc": last.get("val_acc"), "test acc": self.test_acc, "seconds": round(self.seconds, 1),
-        }
-
     # --- the buttons ------------------------------------------------------------------------
 
     def pause(self):

@@ -40,8 +40,8 @@ def client():
                 _client = Client(address, timeout="20s")
             else:
                 _cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None, memory_limit=WORKER_MEMORY,
-                                        silence_logs=logging.ERROR)
+                                        dashboard_address=None, worker_dashboard_address=None,
+                                        memory_limit=WORKER_MEMORY, silence_logs=logging.ERROR)
                 _client = Client(_cluster)
             _client.register_plugin(LowerPriority())
         return _client
