@@ -1,7 +1,7 @@
 # MNIST Playground in a container: the Streamlit app on port 8501, its run folder on a volume.
 #
 #   docker build -t mnist-playground .
-#   docker run -d -p 8501:8501 -v playground-data:/data --cpus 2 --memory 2g -e PLAYGROUND_SLOTS=2 mnist-playground
+#   docker run -d -p 8501:8501 -v playground-data:/data --cpus 2 --memory 2g -e PLAYGROUND_WORKERS=2 mnist-playground
 #
 # Only what the app needs is copied (see .dockerignore); tests and benchmarks stay out.
 FROM python:3.11-slim
@@ -12,8 +12,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MNIST_PLAYGROUND_RUNS=/data/runs \
     MNIST_PLAYGROUND_CACHE=/data/cache
-# PLAYGROUND_SLOTS defaults to the cores Python sees, which in a container are the host's: pass the
-# container's CPU limit (-e PLAYGROUND_SLOTS=2).  app.py sets one BLAS thread per run unless told otherwise.
+# PLAYGROUND_WORKERS (worker processes that train, one per core) defaults to the cores Python sees, which in a
+# container are the host's: pass the container's CPU limit (-e PLAYGROUND_WORKERS=2).  app.py sets one BLAS
+# thread per process unless told otherwise.
 
 WORKDIR /app
 COPY requirements.txt .

@@ -1,25 +1,22 @@
-"""Load one server as a workshop does: N browser sessions train at once while one more person browses.
+"""Load one server as a workshop does: N people train at once while one more person opens each page.
 
-    python benchmarks/workshop_load.py                    # N = 20, PLAYGROUND_SLOTS=1 and 2 compared
-    python benchmarks/workshop_load.py -n 5 --slots 2     # a quick check
-    python benchmarks/workshop_load.py --slots 2:1 --server-env STREAMLIT_RUNNER_POST_SCRIPT_GC=true  # Streamlit's GC
+    python benchmarks/workshop_load.py                 # N = 0 (unloaded), 8 and 20
+    python benchmarks/workshop_load.py -n 0,4          # a quick check
 
-For each scheduler setting (PLAYGROUND_SLOTS, and BLAS threads per run) it starts
-``streamlit run app.py`` on 127.0.0.1, opens N sessions (small-viewport contexts of one
-headless Chromium) on the Train page with the default settings (bundled sample), and
-presses Start training in all of them at once.  Each page watches itself (a timer in
-the page reads its progress bar), so the figures are what the people would see: when
-every run showed its first epoch done, when every run showed its test accuracy, and how
-often the live progress redrew.  Meanwhile an idle person, in a second Chromium, keeps
-opening the home page (a new session; with an empty browser cache, as a first visit, and
-with a warm one, as a return) and going to Weights from the sidebar, timed until drawn,
-and a thread times ``/_stcore/health`` and the page's HTML.
+It starts ``streamlit run app.py`` on 127.0.0.1 (its worker pool starts with it) and, for
+each N in turn, has N sessions (contexts of one headless Chromium, "the crowd") train long
+runs with the Train page's defaults on the bundled sample.  Then one more person, in a
+second Chromium of their own, opens each page (``/``, ``/train``, ``/weights``, ``/draw``)
+in a new tab, twice, and the figures are what that person sees: the first message from the
+server after the tab opened, and the page drawn (home: the sidebar's model block; Train:
+the Start button; Weights: the first figure; Draw: the canvas).
 
-In a workshop the N browsers run on the people's own laptops; here they share the
-server's cores, so once everyone has pressed Start the crowd's Chromium runs at a low
-priority (``--crowd-nice``) and takes only what the server leaves.  The server's peak memory is its VmHWM; CPU seconds
-are read from /proc for the server, for this script with its browsers, and for the
-whole machine (a shared machine's other work shows there).  Every wait has a timeout.
+In a workshop the crowd's browsers run on people's own laptops; here they share the
+server's two cores, so once they have pressed Start their Chromium is reniced to 19
+(Chromium ignores the niceness it is started with) and takes only what the server leaves.
+CPU is read from /proc over each loaded phase and split into the web process, the
+workers (the server's child processes), the browsers, and the rest of the machine; memory
+is the web process's and all the workers' resident size.  Every wait has a timeout.
 Not a test: it asserts nothing, it prints a table.
 """
 
@@ -28,50 +25,17 @@ import contextlib
 import os
 import statistics
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import launch_browser, open_from_sidebar, running_app, wait_for_app  # noqa: E402
+from benchmarks.harness import launch_browser, running_app, wait_for_app  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 650}  # small pages: the browsers share the server's two cores
-DEFAULT_EPOCHS = 10  # the Train page's default, so the epochs box is left alone
+EPOCHS = 500  # the crowd's runs outlast the timing
 TICK = os.sysconf("SC_CLK_TCK")
-
-# Installed in each training page after Start: a timer that notes, in the page's own clock (ms since
-# the epoch, as time.time()), when the progress bar first showed a whole epoch, every redraw of it,
-# the first exception box, and the end: the run's test accuracy, or an error saying why it stopped.
-WATCH_JS = """epochs => {
-  const b = window.__bench = {epoch1: null, done: null, error: null, exception: null, step: 0, changes: []};
-  let last = '';
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const text = document.querySelector('[data-testid=stProgress]')?.innerText ?? '';
-    const m = text.match(/Step ([\\d,]+) of ([\\d,]+)/);
-    if (m && m[0] !== last) {
-      last = m[0];
-      b.changes.push(now);
-      const [step, total] = [m[1], m[2]].map(s => parseInt(s.replace(/,/g, '')));
-      b.step = step;
-      if (b.epoch1 === null && step * epochs >= total) b.epoch1 = now;
-    }
-    const box = document.querySelector('[data-testid=stException]');
-    if (box && !b.exception) b.exception = box.innerText.split('\\n')[0];
-    const error = [...document.querySelectorAll('[data-testid=stAlertContentError]')]
-      .find(e => !e.closest('[data-testid=stException]'));  // an exception box is an error alert too
-    const labels = [...document.querySelectorAll('[data-testid=stMetricLabel]')].map(e => e.innerText);
-    if (error || labels.some(l => l.startsWith('Test accuracy'))) {
-      b.error = error?.innerText ?? null;
-      b.done = now;
-      clearInterval(timer);
-    }
-  }, 100);
-}"""
-
 
 def machine():
     """Return (cores, GB of RAM) of this machine."""
@@ -118,32 +82,13 @@ def machine_busy():
 
 
 def cpu_snapshot(server):
-    """Return CPU seconds so far of {server, browsers (this script and its other children), machine}."""
+    """Return CPU seconds so far of {web process, workers, browsers (this script and its children), machine}."""
     procs = processes()
     ours, theirs = descendants(os.getpid(), procs), descendants(server, procs)
-    return {"server": sum(procs[p][1] for p in theirs if p in procs),
+    return {"web": procs[server][1] if server in procs else 0.0,
+            "workers": sum(procs[p][1] for p in theirs - {server} if p in procs),
             "browsers": sum(procs[p][1] for p in ours - theirs if p in procs),
             "machine": machine_busy()}
-
-
-class ServerProbe(threading.Thread):
-    """Time ``/_stcore/health`` and the page's HTML (``/``) every half second until told to stop."""
-
-    def __init__(self, url):
-        super().__init__(daemon=True)
-        self.url, self.seconds, self.failures = url, {"/_stcore/health": [], "/": []}, 0
-        self.done = threading.Event()
-
-    def run(self):
-        while not self.done.wait(0.5):
-            for path, seconds in self.seconds.items():
-                start = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(self.url + path, timeout=10) as r:
-                        r.read()
-                    seconds.append(time.perf_counter() - start)
-                except OSError:
-                    self.failures += 1
 
 
 def launch_crowd(playwright):
@@ -163,8 +108,8 @@ def renice(root, niceness):
                 os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
 
 
-def open_train_pages(browser, url, n, epochs):
-    """Return n pages, each its own session on the Train page with Start training ready to press."""
+def open_train_pages(browser, url, n):
+    """Return n pages, each its own session on the Train page with long training started."""
     pages = []
     for _ in range(n):
         page = browser.new_context(viewport=VIEWPORT).new_page()
@@ -173,19 +118,18 @@ def open_train_pages(browser, url, n, epochs):
         pages.append(page)
     for page in pages:
         wait_for_app(page, timeout=120_000)
-        if epochs != DEFAULT_EPOCHS:
-            box = page.locator(".st-key-set_epochs input")
-            box.fill(str(epochs))
-            box.press("Enter")
-            wait_for_app(page, timeout=120_000)
-        page.get_by_role("button", name="Start training").wait_for()
+        box = page.locator(".st-key-set_epochs input")
+        box.fill(str(EPOCHS))
+        box.press("Enter")
+        wait_for_app(page, timeout=120_000)
+        page.get_by_role("button", name="Start training").click()
     return pages
 
 
-# Added to the idle person's pages before any script: note, in the page's clock, every message the
-# server sends over the WebSocket and every click, to tell the server's answer from the browser's drawing.
-ANSWERS_JS = """
-window.__messages = []; window.__clicks = [];
+# Added to the timed person's tabs before any script: note, in the page's clock (ms since the tab
+# began to load), every message the server sends over the WebSocket.
+FIRST_MESSAGE_JS = """
+window.__messages = [];
 const PageSocket = window.WebSocket;
 window.WebSocket = class extends PageSocket {
   constructor(...args) {
@@ -193,199 +137,114 @@ window.WebSocket = class extends PageSocket {
     this.addEventListener('message', () => window.__messages.push(performance.now()));
   }
 };
-addEventListener('click', () => window.__clicks.push(performance.now()), true);
 """
-# Seconds from the last click to the first message the server sent after it.
-ANSWER_JS = """() => {
-  const click = window.__clicks.at(-1);
-  const first = window.__messages.find(t => t > click);
-  return first === undefined ? null : (first - click) / 1000;
-}"""
+DRAWN = {  # what shows that each page is drawn for the person who opened it
+    "": lambda page: page.get_by_test_id("stSidebar").get_by_text("Test accuracy").wait_for(),
+    "train": lambda page: page.get_by_role("button", name="Start training").wait_for(),
+    "weights": lambda page: page.locator(".st-key-weights_grid .js-plotly-plot").wait_for(state="attached"),
+    "draw": lambda page: page.locator("canvas.upper-canvas").wait_for(state="attached"),
+}
 
 
-def probe_idle(browser, url, timeout=60, context=None):
-    """Return seconds (home drawn, Weights drawn after its sidebar link, the server's first answer to that click).
-
-    None for a timeout.  Without context the page opens in a fresh browser context, its cache empty (a first visit);
-    with one, in a new tab of it, the app's scripts already cached (a person who has been here).
-    """
+def open_in_new_tab(context, url, path, timeout=60):
+    """Return (seconds to the server's first message, seconds to the page drawn) for path opened in a new tab."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page = (context or browser.new_context(viewport=VIEWPORT)).new_page()
-    page.add_init_script(ANSWERS_JS)
+    page = context.new_page()
+    page.add_init_script(FIRST_MESSAGE_JS)
     page.set_default_timeout(timeout * 1000)
-    home = weights = answer = None
     try:
         start = time.perf_counter()
-        page.goto(url, wait_until="commit")
-        wait_for_app(page, timeout * 1000)
-        page.get_by_test_id("stSidebar").get_by_text("Test accuracy").wait_for()
-        home = time.perf_counter() - start
-        start = time.perf_counter()
-        open_from_sidebar(page, "Weights")
-        page.locator(".st-key-weights_grid .js-plotly-plot").wait_for(state="attached")
-        weights = time.perf_counter() - start
-        answer = page.evaluate(ANSWER_JS)
+        page.goto(f"{url}/{path}", wait_until="commit")
+        DRAWN[path](page)
+        drawn = time.perf_counter() - start
+        first = page.evaluate("() => window.__messages[0] ?? null")
+        return (None if first is None else first / 1000), drawn
     except PlaywrightTimeout:
-        pass  # counted as a timeout
+        return None, None
     finally:
-        page.close() if context else page.context.close()
-    return home, weights, answer
+        page.close()
 
 
-def watched(pages):
-    """Return each page's notes from WATCH_JS."""
-    return [page.evaluate("() => window.__bench") for page in pages]
-
-
-def load(crowd, idle, n, epochs, slots, blas, timeout, server_env, crowd_nice):
-    """Run the scenario on a fresh server with these scheduler settings and return its figures.
-
-    crowd is (browser, pid) for the N sessions, reniced to crowd_nice once all have pressed Start; idle a browser.
-    """
-    crowd, crowd_pid = crowd
-    env = {"PLAYGROUND_SLOTS": str(slots), "OPENBLAS_NUM_THREADS": str(blas), "OMP_NUM_THREADS": str(blas),
-           **server_env}
-    with running_app(env=env) as url:
-        probe_idle(idle, url)  # the first URL of a fresh server must be the home page (see open_page)
-        rss_idle = status_kb(url.pid, "VmRSS")
-        pages = open_train_pages(crowd, url, n, epochs)
-        server = ServerProbe(url)
-        server.start()
-        cpu0, t0 = cpu_snapshot(url.pid), time.time()
-        for page in pages:
-            page.get_by_role("button", name="Start training").click()
-            page.evaluate(WATCH_JS, epochs)
-        clicked = time.time() - t0
-        renice(crowd_pid, crowd_nice)
-        home, weights, answers, warm = [], [], [], []
-        cached = idle.new_context(viewport=VIEWPORT)
-        probe_idle(idle, url, context=cached)  # fills its cache
-        deadline = time.monotonic() + timeout
-        notes = watched(pages)
-        while time.monotonic() < deadline and not all(b["done"] for b in notes):
-            h, w, a = probe_idle(idle, url)
-            home.append(h)
-            weights.append(w)
-            answers.append(a)
-            warm.append(probe_idle(idle, url, context=cached)[0])
-            notes = watched(pages)
-        cached.close()
-        cpu1, wall = cpu_snapshot(url.pid), time.time() - t0
-        server.done.set()
-        server.join(15)
-        peak = status_kb(url.pid, "VmHWM")
-        for page in pages:
-            page.context.close()
-        renice(crowd_pid, 0)
-    server_seconds = cpu1["server"] - cpu0["server"]
+def phase(crowd, person, url, n, pages, repeats):
+    """Bring the crowd to n training sessions, then time every page for the person; return the figures."""
+    crowd_browser, crowd_pid = crowd
+    pages += open_train_pages(crowd_browser, url, n - len(pages))
+    renice(crowd_pid, 19)
+    time.sleep(3 if n else 0)  # every run past its start
+    cpu0, t0 = cpu_snapshot(url.pid), time.time()
+    context = person.new_context(viewport=VIEWPORT)
+    times = {path: [open_in_new_tab(context, url, path) for _ in range(repeats)] for path in DRAWN}
+    context.close()
+    cpu1, wall = cpu_snapshot(url.pid), time.time() - t0
     cpu = {k: (cpu1[k] - cpu0[k]) / (wall * os.cpu_count()) for k in cpu0}
-    cpu["other"] = cpu["machine"] - cpu["server"] - cpu["browsers"]
-    gaps = [(b - a) / 1000 for note in notes for a, b in zip(note["changes"], note["changes"][1:])]
-    return {
-        "slots": slots, "blas": blas, "clicked": clicked, "wall": wall,
-        "finished": sum(bool(b["done"]) and not b["error"] for b in notes),
-        "errors": [b["error"] for b in notes if b["error"]],
-        "exceptions": [b["exception"] for b in notes if b["exception"]],
-        "epoch1": [b["epoch1"] / 1000 - t0 if b["epoch1"] else None for b in notes],
-        "done": [b["done"] / 1000 - t0 if b["done"] else None for b in notes],
-        "home": home, "weights": weights, "answers": answers, "warm": warm,
-        "health": server.seconds["/_stcore/health"], "html": server.seconds["/"],
-        "probe_failures": server.failures,
-        "gaps": gaps, "rss_idle": rss_idle / 1024, "rss_peak": peak / 1024,
-        "cpu": cpu, "server_seconds": server_seconds, "steps": sum(b["step"] for b in notes),
-    }
+    cpu["other"] = cpu["machine"] - cpu["web"] - cpu["workers"] - cpu["browsers"]
+    workers = descendants(url.pid, processes()) - {url.pid}
+    return {"n": n, "times": times, "cpu": cpu, "web_mb": status_kb(url.pid, "VmRSS") / 1024,
+            "workers_mb": sum(status_kb(p, "VmRSS") for p in workers if Path(f"/proc/{p}").exists()) / 1024}
 
 
-def spread(values, unit="s", scale=1.0):
-    """Return 'median / max' of values, saying how many timed out (None)."""
+def median(values):
+    """Return the median of the values that are not None, or None."""
     done = [v for v in values if v is not None]
-    late = f", {len(values) - len(done)} timed out" if len(done) < len(values) else ""
-    if not done:
-        return "no samples" + late
-    return f"{statistics.median(done) * scale:.2f} / {max(done) * scale:.2f} {unit}{late}"
+    return statistics.median(done) if done else None
 
 
-def last(values):
-    """Return the largest of values as seconds, or say how many never got there."""
-    missing = sum(v is None for v in values)
-    return f"{max(values):.1f} s" if not missing else f"{missing} never (timeout)"
+def cell(value, unit="s"):
+    """Return a figure for the table, or 'timeout'."""
+    return "timeout" if value is None else f"{value:.2f} {unit}"
 
 
-def table(results, n, epochs, server_env):
-    """Print the figures of every scheduler setting side by side."""
+def table(results):
+    """Print each phase's figures side by side, with the loaded ones against the unloaded."""
     cores, ram = machine()
-    print(f"\nmachine: {cores} cores, {ram:.1f} GB RAM; N = {n} sessions training (bundled sample, default "
-          f"settings, {epochs} epochs) + 1 idle session browsing; server, Chromium and this script share the cores")
-    if server_env:
-        print("server environment: " + " ".join(f"{k}={v}" for k, v in server_env.items()))
-    gap_p95 = lambda r: sorted(r["gaps"])[round(0.95 * (len(r["gaps"]) - 1))] if r["gaps"] else float("nan")
-    rows = [
-        ("setting", lambda r: f"SLOTS={r['slots']}, BLAS threads={r['blas']}"),
-        ("runs finished", lambda r: f"{r['finished']}/{n}" + (f" ({len(r['errors'])} errors)" if r["errors"] else "")),
-        ("pages that showed an exception", lambda r: str(len(r["exceptions"]))),
-        ("Start pressed in all (s)", lambda r: f"{r['clicked']:.1f} s"),
-        ("all showed epoch 1 done", lambda r: last(r["epoch1"])),
-        ("  per session, median / max", lambda r: spread(r["epoch1"])),
-        ("all showed test accuracy", lambda r: last(r["done"])),
-        ("live progress redraw, median / p95", lambda r: f"{statistics.median(r['gaps']) if r['gaps'] else 0:.2f}"
-                                                         f" / {gap_p95(r):.2f} s"),
-        ("idle: open home, median / max", lambda r: spread(r["home"]) + f" (n={len(r['home'])})"),
-        ("idle: go to Weights, server's answer", lambda r: spread(r["answers"])),
-        ("idle: go to Weights, drawn", lambda r: spread(r["weights"])),
-        ("idle: open home, cache warm", lambda r: spread(r["warm"])),
-        ("/_stcore/health, median / max", lambda r: spread(r["health"], "ms", 1000)
-         + (f", {r['probe_failures']} failed" if r["probe_failures"] else "")),
-        ("page HTML (/), median / max", lambda r: spread(r["html"], "ms", 1000)),
-        ("server RSS idle -> peak", lambda r: f"{r['rss_idle']:.0f} -> {r['rss_peak']:.0f} MB"),
-        ("CPU: server", lambda r: f"{r['cpu']['server']:.0%} ({r['server_seconds']:.0f} CPU-s)"),
-        ("training steps shown, all runs",
-         lambda r: f"{r['steps']:,} ({r['server_seconds'] / max(r['steps'], 1) * 1000:.1f} server CPU-ms each)"),
-        ("CPU: Chromium + this script", lambda r: f"{r['cpu']['browsers']:.0%}"),
-        ("CPU: anything else on the machine", lambda r: f"{r['cpu']['other']:.0%}"),
+    print(f"\nmachine: {cores} cores, {ram:.1f} GB RAM; the crowd trains the Train page's defaults on the bundled "
+          f"sample ({EPOCHS} epochs, still training while timed); one more person opens each page in a new tab; "
+          "medians of the repeats")
+    base = results[0]
+    rows = [("people training", lambda r: str(r["n"]))]
+    for path in DRAWN:
+        name = f"/{path}"
+        rows.append((f"{name}: first server message", lambda r, p=path: cell(median(t[0] for t in r["times"][p]))))
+        rows.append((f"{name}: drawn", lambda r, p=path: cell(median(t[1] for t in r["times"][p]))
+                     + (f" ({median(t[1] for t in r['times'][p]) / median(t[1] for t in base['times'][p]):.2f}x)"
+                        if r is not base and median(t[1] for t in r["times"][p]) and
+                        median(t[1] for t in base["times"][p]) else "")))
+    rows += [
+        ("CPU: web process", lambda r: f"{r['cpu']['web']:.0%}"),
+        ("CPU: workers", lambda r: f"{r['cpu']['workers']:.0%}"),
+        ("CPU: browsers + this script", lambda r: f"{r['cpu']['browsers']:.0%}"),
+        ("CPU: rest of the machine", lambda r: f"{r['cpu']['other']:.0%}"),
+        ("memory: web process", lambda r: f"{r['web_mb']:.0f} MB"),
+        ("memory: workers", lambda r: f"{r['workers_mb']:.0f} MB"),
+        ("memory: together", lambda r: f"{r['web_mb'] + r['workers_mb']:.0f} MB"),
     ]
     width = max(len(name) for name, _ in rows) + 2
-    for name, cell in rows:
-        print(name.ljust(width) + "".join(cell(r).ljust(34) for r in results))
-    print("(CPU: share of all cores over the loaded phase, from the first Start to the last test accuracy)")
-    for r in results:
-        for text in sorted(set(r["errors"] + r["exceptions"])):
-            print(f"SLOTS={r['slots']}: a page showed: {text}")
+    for name, fmt in rows:
+        print(name.ljust(width) + "".join(fmt(r).ljust(22) for r in results))
+    print("(CPU: share of all cores while the person opened the pages; goals with 20 training: first message "
+          "<= 0.3 s, each page drawn <= 1.5x unloaded, web process < 500 MB, all < 1.5 GB)")
 
 
 def main(argv=None):
-    """Run the scenario for each scheduler setting asked for and print the table."""
+    """Run the phases asked for on one fresh server and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=20, help="sessions that train at once (default 20)")
-    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="epochs per run (default: the page's)")
-    parser.add_argument("--slots", default="1,2",
-                        help="PLAYGROUND_SLOTS values to compare, each as SLOTS or SLOTS:BLAS_THREADS "
-                             "(default 1,2; BLAS threads default to cores / slots)")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds each setting may train (default 300)")
-    parser.add_argument("--crowd-nice", type=int, default=19,
-                        help="niceness of the N sessions' Chromium once all pressed Start (default 19: in a workshop "
-                             "their browsers run on the people's own laptops, so here they get what the server "
-                             "leaves; 0: equal)")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an environment variable for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=true")
+    parser.add_argument("-n", default="0,8,20", help="people training in each phase, rising (default 0,8,20)")
+    parser.add_argument("--repeats", type=int, default=2, help="times each page is opened per phase (default 2)")
     args = parser.parse_args(argv)
-    server_env = dict(item.split("=", 1) for item in args.server_env)
     from playwright.sync_api import sync_playwright
 
     results = []
-    with sync_playwright() as p:
+    with sync_playwright() as p, running_app() as url:
         crowd = launch_crowd(p)
-        idle = launch_browser(p)
-        for setting in args.slots.split(","):
-            slots, _, blas = setting.partition(":")
-            slots = int(slots)
-            blas = int(blas or max(os.cpu_count() // slots, 1))
-            print(f"PLAYGROUND_SLOTS={slots}, OPENBLAS_NUM_THREADS={blas}: {args.n} sessions…", flush=True)
-            results.append(load(crowd, idle, args.n, args.epochs, slots, blas, args.timeout, server_env,
-                                args.crowd_nice))
+        person = launch_browser(p)  # a Chromium of its own: its processes are told apart from the crowd's
+        pages = []
+        for n in map(int, args.n.split(",")):
+            print(f"{n} people training…", flush=True)
+            results.append(phase(crowd, person, url, n, pages, args.repeats))
         crowd[0].close()
-        idle.close()
-    table(results, args.n, args.epochs, server_env)
+        person.close()
+    table(results)
 
 
 if __name__ == "__main__":

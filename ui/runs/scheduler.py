@@ -1,13 +1,12 @@
 """Fair sharing of the CPU between the training runs of all sessions.
 
-At most ``slots`` runs compute at the same moment (one per core by default);
+At most ``slots`` runs compute at the same moment (one in each worker process);
 the others wait in a first-come queue.  A run gives its slot back after a short
 quantum and queues again, so twenty runs on two cores all move forward, and a
 page that is not training never waits behind them.  Not for anything
 Streamlit-specific: it works on plain threads.
 """
 
-import os
 import threading
 import time
 from collections import deque
@@ -18,8 +17,8 @@ from nn.train import Control
 class Scheduler:
     """A first-come queue in front of ``slots`` compute slots."""
 
-    def __init__(self, slots=None):
-        self.slots = slots or int(os.environ.get("PLAYGROUND_SLOTS", os.cpu_count() or 1))
+    def __init__(self, slots=1):
+        self.slots = slots
         self._cond = threading.Condition()
         self._queue = deque()
         self._running = set()

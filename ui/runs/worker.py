@@ -31,7 +31,7 @@ REPORT_SECONDS = 0.5  # the charts' refresh: fast enough to look live, rare enou
 SAVE_SECONDS = float(os.environ.get("PLAYGROUND_SAVE_SECONDS", "5"))
 WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the web process, which serves pages
 
-SCHEDULER = Scheduler(int(os.environ.get("PLAYGROUND_SLOTS_PER_WORKER", "1")))  # this process's share of the CPU
+SCHEDULER = Scheduler(1)  # one run computes at a time in a worker: each worker process has a core of its own
 _DATA = {}  # dataset name -> splits, loaded once per worker process and shared by its runs
 _DATA_LOCK = threading.Lock()
 
