@@ -3,7 +3,7 @@
     python benchmarks/weights_page.py                     # 784-128-10 on the bundled sample
     python benchmarks/weights_page.py --hidden 1024 --windows 12
 
-A real ``ui.runs.Run`` trains in this process (as in the server) while, in alternate windows,
+A real run trains on the app's worker pool (as in the server) while, in alternate windows,
 the Weights page is redrawn every 2 s through Streamlit's AppTest for a session holding that
 run.  AppTest reruns the whole page script each time, where the live page reruns only its
 fragment, so this errs on the side of a larger slowdown; it would also compile the scripts
@@ -28,17 +28,15 @@ import streamlit.testing.v1.local_script_runner as local_script_runner  # noqa: 
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from nn.data import load_dataset, make_splits  # noqa: E402
 from nn.settings import TrainConfig  # noqa: E402
 from ui import session as state  # noqa: E402
-from ui.runs import Run  # noqa: E402
 
 REFRESH = 2.0  # pages/weights.py redraws a live run this often
 
 
 def window(run, page, seconds):
     """Return (steps per second of run, mean seconds per redraw) over a window; page=None trains alone."""
-    steps, start, redraws = run.trainer.step_count, time.perf_counter(), []
+    steps, start, redraws = run.step_count, time.perf_counter(), []
     while time.perf_counter() - start < seconds:
         if page is None:
             time.sleep(0.1)
@@ -47,7 +45,8 @@ def window(run, page, seconds):
         page.run()
         redraws.append(time.perf_counter() - t)
         time.sleep(max(0.0, REFRESH - redraws[-1]))
-    rate = (run.trainer.step_count - steps) / (time.perf_counter() - start)
+    run._read_at = float("-inf")  # the worker's count now, not the handle's cached one
+    rate = (run.step_count - steps) / (time.perf_counter() - start)
     return rate, statistics.mean(redraws) if redraws else 0.0
 
 
@@ -61,14 +60,11 @@ def main(argv=None):
     scripts = ScriptCache()  # compiled once, as in the server
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: scripts
 
-    splits = make_splits(load_dataset("sample"), seed=0)
-    run = Run(splits, TrainConfig(hidden=(args.hidden,), epochs=5000), data_name="bundled sample")
-    lab = state.Session()
-    lab.run, lab.runs = run, [run]
+    me = state.Session()
+    run = me.start_run(TrainConfig(hidden=(args.hidden,), epochs=5000))
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    page.session_state["session"] = lab
+    page.session_state["session"] = me
     page.switch_page("pages/weights.py")
-    run.start()
     page.run()  # the first run loads the data and warms the caches
     if page.exception:
         raise SystemExit(f"the Weights page failed: {page.exception[0].value}")

@@ -109,8 +109,8 @@ def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretr
     assert any("Fine-tuned on your 3 digits" in s.value for s in at.success)
     assert at.radio(key="draw_model").value == "Session model"
     assert "fine-tuned on 3 of your digits" in sidebar_text(at)
-    lab = at.session_state["session"]
-    assert lab.model().net is not shared
+    me = at.session_state["session"]
+    assert me.model().net is not shared
     for name, w in shared.copy_weights().items():
         np.testing.assert_array_equal(w, before[name])
 

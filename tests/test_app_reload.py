@@ -26,9 +26,9 @@ def open_train_page(open_page):
 
 def test_new_session_gets_ids_in_the_url(open_train_page):
     at = open_train_page()
-    lab = at.session_state["session"]
-    assert len(lab.browser) == 16
-    assert at.query_params["b"] == lab.browser
+    me = at.session_state["session"]
+    assert len(me.browser) == 16
+    assert at.query_params["b"] == me.browser
 
 
 def saved_run(splits, config, browser=BROWSER, steps=None):

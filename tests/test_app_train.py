@@ -46,11 +46,11 @@ def start(at, values, button="start"):
 
 def settle(at, timeout=60):
     """Wait until the session's run has ended, or holds after its asked-for steps, then redraw the page."""
-    lab = at.session_state["session"]
-    target = lab.step_target[1] if lab.step_target else 0
+    me = at.session_state["session"]
+    target = me.step_target[1] if me.step_target else 0
 
     def busy():
-        run = lab.run
+        run = me.run
         reported = run.history[-1]["step"] if run.history else 0
         return run.alive and (run.status != "paused" or reported < target)
 
@@ -59,7 +59,7 @@ def settle(at, timeout=60):
         time.sleep(0.1)
     at.run()
     assert not at.exception
-    return lab.run
+    return me.run
 
 
 def metrics(at):
@@ -124,11 +124,11 @@ def test_reset_forgets_the_run_but_keeps_it_in_the_table(train_page):
     at = train_page
     run = start(at, LONG)
     at.button(key="reset").click().run()
-    lab = at.session_state["session"]
-    assert lab.run is None and lab.runs == [run]
+    me = at.session_state["session"]
+    assert me.run is None and me.runs == [run]
     run.join(10)
     assert not run.alive
-    assert lab.model().source == state.pretrained().source  # the other pages fall back to the pretrained model
+    assert me.model().source == state.pretrained().source  # the other pages fall back to the pretrained model
     at.run()
     assert "Test accuracy" not in metrics(at)
     assert len(at.dataframe[0].value) == 1
@@ -175,8 +175,8 @@ def test_a_bad_model_file_says_why_and_keeps_the_model(train_page):
     before = at.session_state["session"].model().source
     at.file_uploader(key="model_upload").upload("model.npz", b"this is not a model", "application/octet-stream").run()
     assert any("not a model file" in e for e in errors(at))
-    lab = at.session_state["session"]
-    assert lab.uploaded is None and lab.model().source == before
+    me = at.session_state["session"]
+    assert me.uploaded is None and me.model().source == before
 
 
 def test_an_uploaded_model_becomes_active_and_can_be_trained_on(train_page):
@@ -185,13 +185,13 @@ def test_an_uploaded_model_becomes_active_and_can_be_trained_on(train_page):
     data = model_bytes(net, build_metadata(TrainConfig(hidden=(16,)), {"test_accuracy": 0.5}, "test"))
     at.file_uploader(key="model_upload").upload("mine.npz", data, "application/octet-stream").run()
     assert not errors(at)
-    lab = at.session_state["session"]
-    assert lab.model().source == "uploaded mine.npz"
+    me = at.session_state["session"]
+    assert me.model().source == "uploaded mine.npz"
     at.checkbox(key="continue_uploaded").check()
     start(at, TINY)
     run = settle(at)
     assert run.net.sizes == [784, 16, 10] and run.config.hidden == (16,)
-    assert (lab.uploaded.net.dense[0].W == net.dense[0].W).all(), "the upload itself is not trained in place"
+    assert (me.uploaded.net.dense[0].W == net.dense[0].W).all(), "the upload itself is not trained in place"
 
 
 def test_a_bad_dataset_file_says_why_and_keeps_the_sample(train_page):
@@ -199,8 +199,8 @@ def test_a_bad_dataset_file_says_why_and_keeps_the_sample(train_page):
     at.radio(key="set_data").set_value("upload").run()
     at.file_uploader(key="data_upload").upload("digits.csv", b"a,b\n1,2\n", "text/csv").run()
     assert any("no column 'label'" in e for e in errors(at))
-    lab = at.session_state["session"]
-    assert lab.data_source == "sample" and lab.data_name.startswith("bundled sample")
+    me = at.session_state["session"]
+    assert me.data_source == "sample" and me.data_name.startswith("bundled sample")
 
 
 DOWNLOAD_FAILURES = {"no network": "Could not reach 127.0.0.1", "slow network": "timed out",
@@ -247,12 +247,12 @@ def test_the_download_brings_the_full_mnist_to_the_page(train_page, serve, sampl
     at.button(key="download_mnist").click().run()
     assert not errors(at)
     assert nn_data.mnist_path().read_bytes() == payload
-    lab = at.session_state["session"]
-    assert lab.data_source == "mnist" and lab.data_name == "full MNIST"
+    me = at.session_state["session"]
+    assert me.data_source == "mnist" and me.data_name == "full MNIST"
     assert "full MNIST" in " ".join(c.value for c in [*at.sidebar.caption, *at.sidebar.markdown])
     run = start(at, TINY)  # and the next run trains on it
     assert run.data_name == "full MNIST" and settle(at).status == "done"
-    np.testing.assert_array_equal(lab.splits().X_test, sample.x_test.reshape(-1, 784) / np.float32(255))
+    np.testing.assert_array_equal(me.splits().X_test, sample.x_test.reshape(-1, 784) / np.float32(255))
 
 
 def test_scorecard_counts_mistakes_and_puts_the_surest_first():

@@ -139,8 +139,8 @@ def test_what_a_unit_learned_is_its_weights_minus_their_start(open_weights):
 
 def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model(open_weights):
     wide = state.Model(Network((300,), seed=1), "uploaded wide.npz", {})
-    lab = session_with(uploaded=wide)
-    at = open_weights(lab)
+    me = session_with(uploaded=wide)
+    at = open_weights(me)
     assert "file does not say how it started" in captions(at)
     assert at.toggle(key="weights_learned").disabled  # no known start to take away
     tiles = figure(at, "weights_grid")["data"][0]["z"]
@@ -148,7 +148,7 @@ def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model(open_weights):
     at.slider(key="weights_page").set_value(5).run()
     assert "Units 256–299 of 300" in captions(at)
     at.number_input(key="weights_unit").set_value(299).run()
-    lab.uploaded = state.Model(Network((10,), seed=2), "uploaded small.npz", {})
+    me.uploaded = state.Model(Network((10,), seed=2), "uploaded small.npz", {})
     at.run()
     assert not at.exception
     assert at.number_input(key="weights_unit").value == 9

@@ -63,23 +63,23 @@ def file_name(case):
 @pytest.mark.parametrize("case", list(BAD_MODELS))
 def test_a_bad_model_upload_says_why_and_keeps_the_model(case, open_page, files):
     at = open_page("train")
-    lab = at.session_state["session"]
-    before = lab.model()
+    me = at.session_state["session"]
+    before = me.model()
     make, words = BAD_MODELS[case]
     assert_one_error(upload(at, "model_upload", "model.npz", make(files)), words)
-    assert lab.uploaded is None and lab.model() is before
+    assert me.uploaded is None and me.model() is before
     assert at.button(key="start").disabled is False  # and the page goes on working
 
 
 @pytest.mark.parametrize("bad_dataset", DATA_CASES, indirect=True)
 def test_a_bad_dataset_upload_says_why_and_keeps_the_data(request, bad_dataset, open_page):
     at = open_page("train")
-    lab = at.session_state["session"]
+    me = at.session_state["session"]
     at.radio(key="set_data").set_value("upload").run()
     data, words = bad_dataset
     assert_one_error(upload(at, "data_upload", file_name(request.node.callspec.params["bad_dataset"]), data), words)
-    assert lab.uploaded_data is None
-    assert lab.data_source == "sample" and lab.data_name.startswith("bundled sample")
+    assert me.uploaded_data is None
+    assert me.data_source == "sample" and me.data_name.startswith("bundled sample")
 
 
 def my_digits(sample, n=2, start=0):
@@ -133,8 +133,8 @@ def test_a_file_over_the_size_limit_is_refused_on_every_uploader(uploader, open_
         at.radio(key="set_data").set_value("upload").run()
     good = GOOD_MODEL if uploader == "model" else files.fake_npz()  # a good file, over the lowered limit
     assert_one_error(upload(at, key, "file.npz", good), "larger than")
-    lab = at.session_state["session"]
-    assert lab.uploaded is None and lab.uploaded_data is None
+    me = at.session_state["session"]
+    assert me.uploaded is None and me.uploaded_data is None
 
 
 def test_downloaded_digits_load_back_and_join_my_digits(open_page, sample):
