@@ -10,6 +10,7 @@ import streamlit as st
 
 from nn.files.model_file import ModelFileError
 from ui import figures, frontend
+from ui.runs.handle import NoWorker
 from ui.session import architecture, session
 from ui.sidebar import model_block
 from ui.train_controls import data_widgets, duration, key, settings_widgets
@@ -43,20 +44,20 @@ def buttons(config):
                       help="End the run; its weights stay, and its test accuracy and mistakes are shown.")
     reset = row.button("Reset", key="reset", disabled=run is None,
                        help="Stop and forget the current run; the next Start begins from fresh random weights.")
-    if start:
-        me.start_run(config, from_upload=st.session_state.get("continue_uploaded", False))
-    elif pause:
-        run.pause()
-    elif resume:
-        run.resume()
-    elif step:
-        me.step(config, size)
-    elif stop:
-        run.stop()
-    elif reset:
-        me.reset()
-    if start or pause or resume or step or stop or reset:
-        st.rerun()  # redraw the buttons for the run's new state
+    actions = {
+        "start": (start, lambda: me.start_run(config, from_upload=st.session_state.get("continue_uploaded", False))),
+        "pause": (pause, lambda: run.pause()), "resume": (resume, lambda: run.resume()),
+        "step": (step, lambda: me.step(config, size)), "stop": (stop, lambda: run.stop()), "reset": (reset, me.reset),
+    }
+    pressed = [act for clicked, act in actions.values() if clicked]
+    if not pressed:
+        return
+    try:
+        pressed[0]()
+    except NoWorker as err:  # the pool is down: say so, and keep the page as it was
+        st.error(str(err))
+        return
+    st.rerun()  # redraw the buttons for the run's new state
 
 
 def status_line(run):

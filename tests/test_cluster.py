@@ -141,3 +141,25 @@ def test_a_killed_worker_loses_nothing_beyond_the_last_checkpoint(cluster, wait_
     finally:
         run.stop()
         run.join(30)
+
+
+def test_with_no_worker_to_take_it_start_says_so_plainly(open_page, monkeypatch, wait_until):
+    port = harness.free_port()
+    scheduler = subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
+                                  str(port), "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    monkeypatch.setenv("PLAYGROUND_CLUSTER", f"tcp://127.0.0.1:{port}")  # a scheduler whose workers are all gone
+    monkeypatch.setattr(pool, "CALL_SECONDS", 2.0)
+    pool.shutdown()
+    try:
+        assert wait_until(lambda: _workers_or_none() == [] and pool._client is not None, 60), "the scheduler"
+        at = open_page("train")
+        at.button(key="start").click().run()
+        assert [e.value for e in at.error] == [
+            "No worker could take the run within 2 s: the training pool is down or restarting. Try again in a "
+            "moment; the presenter can check the server."]
+        assert at.session_state["session"].run is None and not at.exception
+    finally:
+        pool.shutdown()
+        scheduler.terminate()
+        scheduler.wait(10)
+

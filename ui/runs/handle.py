@@ -27,6 +27,10 @@ ENDED = ("done", "stopped", "diverged", "failed")
 RECOVER_SECONDS = 30.0  # how long a run whose worker died keeps trying to find another
 
 
+class NoWorker(RuntimeError):
+    """No worker process could take a new run in time; the message says what to do."""
+
+
 class RunHandle:
     """One run as the pages see it: its settings, its numbers, its network, and its buttons."""
 
@@ -56,8 +60,13 @@ class RunHandle:
         (they go to the cluster once).
         """
         run = cls(uuid.uuid4().hex[:12], config, data_name, data_source, browser, continued=weights is not None)
-        run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
-                                browser=browser, weights=weights, data=None if data is None else pool.scatter(data))
+        try:
+            run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
+                                    browser=browser, weights=weights,
+                                    data=None if data is None else pool.scatter(data))
+        except TimeoutError as err:
+            raise NoWorker(f"No worker could take the run within {pool.CALL_SECONDS:.0f} s: the training pool is "
+                           "down or restarting. Try again in a moment; the presenter can check the server.") from err
         run._took(run._actor.start(paused).result(pool.CALL_SECONDS))
         return run
 
