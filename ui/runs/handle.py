@@ -12,6 +12,7 @@ it stopped.  Not for Streamlit calls: pages reach runs through ``ui.session``.
 """
 
 import math
+import threading
 import time
 import uuid
 import weakref
@@ -42,6 +43,7 @@ class RunHandle:
         self.created = created or time.time()
         self.notice = ""  # said once something happened to the run that the page should tell
         self._actor = None
+        self._lock = threading.RLock()
         self._snap = {"status": "ready", "alive": False, "step": 0, "total_steps": 0, "steps_per_epoch": 1,
                       "seconds": 0.0, "lr": config.lr, "message": "", "error": "", "test_acc": None,
                       "test_loss": None, "paused": False, "queued_ahead": None, "unfinished": False}
@@ -100,21 +102,24 @@ class RunHandle:
         return run
 
     def _carry_on(self):
-        """Put the run back on a worker from its checkpoint and let it go on training."""
+        """Put the run back on a worker from its checkpoint and let it train on; the history is the checkpoint's."""
         self._actor = pool.place(self.id, restore=True)
-        self._took(self._actor.carry_on(len(self._history)).result(pool.CALL_SECONDS))
+        snap = self._actor.carry_on(0).result(pool.CALL_SECONDS)
+        self._history = []
+        self._took(snap)
 
     # --- talking to the worker --------------------------------------------------------------
 
     def _call(self, method, *args):
         """Call the actor's method and return its answer; if its worker is gone, recover and return None."""
-        if self._actor is None:
-            return None
-        try:
-            return getattr(self._actor, method)(*args).result(pool.CALL_SECONDS)
-        except Exception:  # the worker died or cannot be reached: whatever the error, the run must recover
-            self._lost()
-            return None
+        with self._lock:  # pages of several tabs may share this run: one call, and one recovery, at a time
+            if self._actor is None:
+                return None
+            try:
+                return getattr(self._actor, method)(*args).result(pool.CALL_SECONDS)
+            except Exception:  # the worker died or cannot be reached: whatever the error, the run must recover
+                self._lost()
+                return None
 
     def _lost(self):
         """The worker holding the run is gone: carry on from the checkpoint elsewhere, or say it stopped."""
@@ -138,15 +143,16 @@ class RunHandle:
 
     def _read(self):
         """Refresh the snapshot unless it is fresh; once the run has ended, keep its weights and let the actor go."""
-        if self._actor is None or time.monotonic() - self._read_at < FRESH_SECONDS:
+        with self._lock:
+            if self._actor is None or time.monotonic() - self._read_at < FRESH_SECONDS:
+                return self._snap
+            snap = self._call("snapshot", len(self._history))
+            if snap is not None:
+                self._took(snap)
+                if not snap["alive"] and snap["status"] in ENDED:
+                    self._fetch_weights()
+                    self._actor = None  # the run is over: its numbers and weights are here now
             return self._snap
-        snap = self._call("snapshot", len(self._history))
-        if snap is not None:
-            self._took(snap)
-            if not snap["alive"] and snap["status"] in ENDED:
-                self._fetch_weights()
-                self._actor = None  # the run is over: its numbers and weights are here now
-        return self._snap
 
     def _took(self, snap):
         """Keep a snapshot from the worker: its new metrics join the history."""
@@ -246,8 +252,9 @@ class RunHandle:
     @property
     def net(self):
         """Return the run's network as of its last copy (recopied while it learns, at most every FRESH_SECONDS)."""
-        if self._actor is not None and time.monotonic() - self._weights_at >= FRESH_SECONDS:
-            self._fetch_weights()
+        with self._lock:
+            if self._actor is not None and time.monotonic() - self._weights_at >= FRESH_SECONDS:
+                self._fetch_weights()
         if self._net is None:  # its worker died before a copy was made: show the shape it had
             c = self.config
             self._net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
