@@ -15,7 +15,6 @@ import math
 import threading
 import time
 import uuid
-import weakref
 
 from nn.files.model_file import build_metadata
 from nn.network import Network
@@ -23,7 +22,10 @@ from nn.settings import TrainConfig
 from ui.runs import pool, store
 
 FRESH_SECONDS = 0.25  # numbers this recent are reused: a script run asks for them many times
-LIVE = weakref.WeakValueDictionary()  # run id -> handle, for the runs of this web process
+# run id -> handle of every run of this web process still on a worker.  Held strongly: a run must
+# stay reachable (a reload reattaches to it) after the tab that started it is gone, and its actor
+# lives as long as a handle holds it.  A handle leaves once its run has ended (``_forget_ended``).
+LIVE = {}
 ENDED = ("done", "stopped", "diverged", "failed")
 RECOVER_SECONDS = 30.0  # how long a run whose worker died keeps trying to find another
 
@@ -50,7 +52,6 @@ class RunHandle:
         self._history = []
         self._read_at = -math.inf
         self._net, self._net_step, self._weights_at = None, None, -math.inf
-        LIVE[run_id] = self
 
     # --- making one ---------------------------------------------------------------------------
 
@@ -61,6 +62,7 @@ class RunHandle:
         ``weights`` are a network's parameters to continue from; ``data`` uploaded splits
         (they go to the cluster once).
         """
+        _forget_ended()
         run = cls(uuid.uuid4().hex[:12], config, data_name, data_source, browser, continued=weights is not None)
         try:
             run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
@@ -69,6 +71,7 @@ class RunHandle:
         except TimeoutError as err:
             raise NoWorker(f"No worker could take the run within {pool.CALL_SECONDS:.0f} s: the training pool is "
                            "down or restarting. Try again in a moment; the presenter can check the server.") from err
+        LIVE[run.id] = run
         run._took(run._actor.start(paused).result(pool.CALL_SECONDS))
         return run
 
@@ -104,6 +107,7 @@ class RunHandle:
     def _carry_on(self):
         """Put the run back on a worker from its checkpoint and let it train on; the history is the checkpoint's."""
         self._actor = pool.place(self.id, restore=True)
+        LIVE[self.id] = self
         snap = self._actor.carry_on(0).result(pool.CALL_SECONDS)
         self._history = []
         self._took(snap)
@@ -137,6 +141,7 @@ class RunHandle:
                 self.notice = (f"The worker training this run stopped; the run carried on from its last checkpoint "
                                f"(step {saved[1]['step_count']:,}) on another worker.")
                 return
+        LIVE.pop(self.id, None)
         self._snap.update(alive=False, status="failed", queued_ahead=None,
                           error="The worker training this run stopped, and the run could not be carried on. "
                                 "Start it again, or open it from the saved runs.")
@@ -152,6 +157,7 @@ class RunHandle:
                 if not snap["alive"] and snap["status"] in ENDED:
                     self._fetch_weights()
                     self._actor = None  # the run is over: its numbers and weights are here now
+                    LIVE.pop(self.id, None)
             return self._snap
 
     def _took(self, snap):
@@ -307,3 +313,10 @@ class RunHandle:
         while self.alive and time.monotonic() < end:
             time.sleep(FRESH_SECONDS)
         return not self.alive
+
+
+def _forget_ended():
+    """Let go of the handles of runs that have ended (their tabs may be long closed), reading each once."""
+    for run in list(LIVE.values()):
+        run._read()  # a run found ended leaves LIVE
+
