@@ -14,7 +14,7 @@ Both sides get the same BLAS threads (``--blas-threads``, default 1 as ``app.py`
 so only the way through the page differs.
 Each side runs ``--repeats`` times, alternating, and keeps its best, since other work on
 a shared machine only ever slows a run down.  Prints one line per run and the ratio
-page / CLI (the goal is at least 0.8).  Not a test: it asserts nothing.
+page / CLI (the goal is at least 0.9).  Not a test: it asserts nothing.
 """
 
 import argparse
