@@ -22,7 +22,7 @@ MAX_VALUES = 100_000  # weights read for a colour range or a histogram: the shap
 
 def initial_weights(config):
     """Return {W1: (784, h1), b1, ...} as a run with these settings (a TrainConfig) started: same seed, same weights."""
-    return Network(config.hidden, config.activation, config.init, config.dropout, config.seed).copy_weights()
+    return Network.from_config(config).copy_weights()
 
 
 def _sample(a, most=MAX_VALUES):

@@ -155,8 +155,7 @@ class RunHandle:
 
     def _set_net(self, step, weights):
         """Make a network of the run's shape holding these weights."""
-        c = self.config
-        net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
+        net = Network.from_config(self.config)
         net.set_weights(weights)
         self._net, self._net_step = net, step
         self._weights_at = time.monotonic()
@@ -240,8 +239,7 @@ class RunHandle:
         if self._actor is not None and time.monotonic() - self._weights_at >= FRESH_SECONDS:
             self._fetch_weights()
         if self._net is None:  # its worker died before a copy was made: show the shape it had
-            c = self.config
-            self._net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
+            self._net = Network.from_config(self.config)
         return self._net
 
     def progress(self):
@@ -264,7 +262,7 @@ class RunHandle:
         c = self.config
         return {
             "run": self.id[:6], "status": self.status, "data": self.data_name,
-            "layers": "-".join(map(str, self.net.sizes)), "activation": c.activation, "optimiser": c.optimizer,
+            "layers": self.net.describe(), "activation": c.activation, "optimiser": c.optimizer,
             "lr": c.lr, "batch": c.batch_size, "epochs": c.epochs,
             "val acc": last.get("val_acc"), "test acc": self.test_acc, "seconds": round(self.seconds, 1),
         }
