@@ -134,14 +134,15 @@ class _Pool:
         return [((i, j), x[:, :, i:h:s, j:w:s]) for i in range(s) for j in range(s)]
 
     def forward(self, x, train=False):
-        """Return the pooled x, (n, c, H // size, W // size); keep x for backward only when training."""
+        """Return the pooled x, (n, c, H // size, W // size); keep x and it for backward only when training."""
+        out = self.pool(x)
         if train:
-            self.x = x
-        return self.pool(x)
+            self.x, self.out = x, out
+        return out
 
     def backward(self, da):
-        """Return dL/dx for dL/da through the last training forward's input."""
-        return self.input_gradient(da, self.x)
+        """Return dL/dx for dL/da through the last training forward's input and output."""
+        return self.input_gradient(da, self.x, self.out)
 
 
 class MaxPool2D(_Pool):
@@ -159,9 +160,9 @@ class MaxPool2D(_Pool):
             np.maximum(out, v, out=out)
         return out
 
-    def input_gradient(self, da, x):
-        """Return dL/dx (x's shape) for dL/da (n, c, Ho, Wo), given the pooled input x; keeps nothing."""
-        m = self.pool(x)
+    def input_gradient(self, da, x, out=None):
+        """Return dL/dx (x's shape) for dL/da (n, c, Ho, Wo), given the pooled input x (and output); keeps nothing."""
+        m = self.pool(x) if out is None else out
         dx = np.zeros_like(x)  # x's memory layout: the writes below stay in order
         s = self.size
         for (i, j), v in self._offsets(x):
@@ -181,8 +182,8 @@ class AvgPool2D(_Pool):
         out *= x.dtype.type(1 / self.size**2)
         return out
 
-    def input_gradient(self, da, x):
-        """Return dL/dx (x's shape) for dL/da (n, c, Ho, Wo); only x's shape and layout are read."""
+    def input_gradient(self, da, x, out=None):
+        """Return dL/dx (x's shape) for dL/da (n, c, Ho, Wo); only x's shape and layout are read (out is not needed)."""
         dx = np.zeros_like(x)
         s, (ho, wo) = self.size, da.shape[2:]
         share = da * da.dtype.type(1 / s**2)

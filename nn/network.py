@@ -46,6 +46,13 @@ def conv_features(conv):
     return channels, side
 
 
+def describe(hidden, conv=()):
+    """Return an architecture as people read it: '784-128-10'; with conv blocks 'conv8x5-conv16x5-256-128-10'."""
+    channels, side = conv_features(conv)
+    sizes = [channels * side * side, *hidden, N_CLASSES]
+    return "-".join([f"conv{c}x{k}" for c, k in conv] + [str(s) for s in sizes])
+
+
 class Network:
     """Conv blocks ``conv`` ((channels, kernel), ...), then dense layers of sizes ``[features, *hidden, 10]``.
 
@@ -103,8 +110,8 @@ class Network:
                 "conv": [list(ck) for ck in self.conv_spec]}
 
     def describe(self):
-        """Return the architecture as people read it: '784-128-10'; with conv blocks 'conv8x5-conv16x5-256-128-10'."""
-        return "-".join([f"conv{c}x{k}" for c, k in self.conv_spec] + [str(s) for s in self.sizes])
+        """Return the architecture as people read it (see ``describe``)."""
+        return describe(self.sizes[1:-1], self.conv_spec)
 
     def params(self):
         """Return (name, parameter, gradient) triples: conv1.W, conv1.b, ..., then the classic notebook's W1, b1, ..."""
