@@ -8,7 +8,9 @@ command, its ``train_seconds`` and ``test_accuracy`` (read from the JSON line th
 ends with) and whether the goal is met:
 
 - fast: at least 98.0% test accuracy in at most 10 s of training on 2 cores;
-- best: the best test accuracy within 60 s of training (goal: at least 98.5%).
+- best: the best test accuracy within 60 s of training (goal: at least 98.5%);
+- cnn: at least 99.0% test accuracy in at most 60 s of training, with the LeNet-like
+  convolutional network ``--conv 8:5 --conv 16:5 --hidden 128``.
 
 The settings were chosen by trying a few: see each goal's comment.  Training time is
 wall-clock time, so a busy machine makes it longer: the line also gives the command's CPU
@@ -54,6 +56,10 @@ GOALS = {
     # 98.4%; 784-512-512-10, 15 epochs: 98.5% at lr 0.001 (dropout 0.1 or 0.2), 98.6% at 0.002.
     "best": Goal(0.985, 60, "--hidden 512 --hidden 512 --epochs 15 --batch-size 128 --lr 0.002 "
                             "--schedule cosine --dropout 0.2"),
+    # Two conv blocks learn strokes anywhere in the image; a cosine glide from lr 0.002 in
+    # batches of 128 settles in few epochs (an epoch is about 12 CPU-seconds).
+    "cnn": Goal(0.990, 60, "--conv 8:5 --conv 16:5 --hidden 128 --epochs 4 --batch-size 128 --lr 0.002 "
+                           "--schedule cosine"),
 }
 
 

@@ -135,6 +135,13 @@ def add_settings(parser):
             parser.add_argument(flag, action="append", type=int, metavar="WIDTH",
                                 help=f"{m['help']} Repeat it for more layers, up to {m['max_count']}{bounds} "
                                      f"(default: {' '.join(map(str, default))})")
+        elif widget == "conv_layers":
+            parser.add_argument(flag, action="append", type=conv_layer, metavar="C:K",
+                                help=f"Add a conv layer: C channels of K×K kernels (stride 1, no padding), the "
+                                     f"--activation, then 2×2 max pooling; --hidden layers follow. Repeat it for more, "
+                                     f"up to {m['max_count']}; C from {m['lo']} to {m['hi']}, K from "
+                                     f"{m['kernels'][0]} to {m['kernels'][1]} (default: none, fully connected). "
+                                     f"{m['help']}")
         elif widget == "choice":
             names = "".join(f"; {c} is {display_name(f, c)}" for c in m["choices"] if display_name(f, c) != c)
             parser.add_argument(flag, choices=m["choices"], help=f"{m['help']} (default: {default}{names})")
@@ -172,7 +179,7 @@ def run_train(args, parser):
     ds = load_dataset(existing(args.data, parser, "--data"))
     splits = make_splits(ds, train_size=config.train_size or None, seed=0)  # seed 0: the Train page's split
     trainer = Trainer(splits, config, report_seconds=None, report_epochs=True, transform=transform_for(config))
-    print(f"Training {'-'.join(map(str, trainer.net.sizes))} ({config.activation}) on {len(trainer.y):,} digits "
+    print(f"Training {trainer.net.describe()} ({config.activation}) on {len(trainer.y):,} digits "
           f"from {ds.name}", file=sys.stderr)
     for m in trainer.run():
         print(f"epoch {m['epoch']:>5.4g}/{config.epochs}  train loss {m['train_loss']:.4f}  "
@@ -219,6 +226,14 @@ def existing(source, parser, option):
     if str(source) not in ("sample", "mnist") and not Path(source).expanduser().exists():
         parser.error(f"{option}: there is no file or folder at {source}.")
     return source
+
+
+def conv_layer(text):
+    """Return 'C:K' as (channels, kernel) whole numbers, or raise ArgumentTypeError."""
+    match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"a conv layer is CHANNELS:KERNEL, e.g. 8:5, not {text!r}")
+    return int(match[1]), int(match[2])
 
 
 def sha256_hex(text):

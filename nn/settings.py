@@ -12,12 +12,15 @@ from dataclasses import asdict, dataclass, field, fields
 
 from nn.activations import ACTIVATIONS
 from nn.init import INITS
+from nn.network import conv_features
 from nn.optim import OPTIMIZERS
 from nn.schedules import SCHEDULES
 
 # How a setting is set, on the page and on the command line:
 WIDGETS = {
     "layers": "a count of hidden layers and a whole-number width for each, up to max_count",
+    "conv_layers": "a count of conv layers (0 to max_count) and for each its channels (lo to hi) and kernel size "
+                   "(within kernels)",
     "choice": "one of choices, shown by its display name",
     "checkbox": "on or off",
     "log_slider": "a number from lo to hi on a logarithmic 1-2-5 scale, for values spanning decades",
@@ -26,16 +29,17 @@ WIDGETS = {
 
 
 def setting(default, label, help, *, widget, lo=None, hi=None, step=None, choices=None, names=None,
-            max_count=None):
+            max_count=None, kernels=None):
     """Return a dataclass field carrying a setting's label, widget kind (one of WIDGETS), bounds and help text.
 
     step: a number's (or a layer width's) increment on the page; names: display names
-    of the choices whose code name is cryptic, e.g. {"gd": "gradient descent"}.
+    of the choices whose code name is cryptic, e.g. {"gd": "gradient descent"}; kernels:
+    the (smallest, largest) kernel size of a conv layer.
     """
     if widget not in WIDGETS:
         raise ValueError(f"{label}: widget must be one of {', '.join(WIDGETS)}, not {widget!r}.")
     meta = {"label": label, "help": help, "widget": widget, "lo": lo, "hi": hi, "step": step, "choices": choices,
-            "names": names or {}, "max_count": max_count}
+            "names": names or {}, "max_count": max_count, "kernels": kernels}
     return field(default=default, metadata=meta)
 
 
@@ -48,6 +52,11 @@ def display_name(f, choice):
 class TrainConfig:
     """The settings of one training run (the model's shape, how it learns, on how much data)."""
 
+    conv: tuple = setting(
+        (), "Conv layers",
+        "Convolution layers before the hidden layers, each a set of small kernels (channels, kernel size) slid over "
+        "the image, then the activation and 2×2 max pooling: they learn strokes wherever they are. None = a fully "
+        "connected network.", widget="conv_layers", lo=1, hi=64, step=1, max_count=3, kernels=(2, 9))
     hidden: tuple = setting(
         (128,), "Hidden layers", "Width of each hidden layer: wider layers can learn more shapes but are slower.",
         widget="layers", lo=1, hi=1024, step=16, max_count=4)
@@ -91,6 +100,7 @@ class TrainConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "conv", tuple((int(c), int(k)) for c, k in self.conv))
         for f in fields(self):
             _check(f, getattr(self, f.name))
 
@@ -98,6 +108,7 @@ class TrainConfig:
         """Return the settings as plain JSON-ready values."""
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["conv"] = [list(ck) for ck in self.conv]
         return d
 
     @classmethod
@@ -111,6 +122,9 @@ def _check(f, value):
     """Raise ValueError with a plain message if value is outside the setting's bounds."""
     m = f.metadata
     label = m["label"]
+    if m["widget"] == "conv_layers":
+        _check_conv(m, value)
+        return
     if m["choices"] is not None and value not in m["choices"]:
         raise ValueError(f"{label} must be one of {', '.join(m['choices'])}, not {value!r}.")
     values = value if isinstance(value, tuple) else (value,)
@@ -122,3 +136,16 @@ def _check(f, value):
 
 
 SETTINGS = fields(TrainConfig)
+
+
+def _check_conv(m, conv):
+    """Raise ValueError in plain words if conv layers ((channels, kernel), ...) are out of bounds or do not fit."""
+    label, (k_lo, k_hi) = m["label"], m["kernels"]
+    if len(conv) > m["max_count"]:
+        raise ValueError(f"{label}: give at most {m['max_count']} conv layers, not {len(conv)}.")
+    for i, (c, k) in enumerate(conv, 1):
+        if not m["lo"] <= c <= m["hi"]:
+            raise ValueError(f"{label}: layer {i} needs {m['lo']} to {m['hi']} channels, not {c}.")
+        if not k_lo <= k <= k_hi:
+            raise ValueError(f"{label}: layer {i} needs a kernel size from {k_lo} to {k_hi}, not {k}.")
+    conv_features(conv)  # raises ValueError, in words, when a kernel no longer fits the shrunken image

@@ -101,7 +101,7 @@ class Trainer:
         self.X, self.y = splits.X_train[:n], splits.y_train[:n]  # views: the shared data is never copied
         self.X_val, self.y_val = splits.X_val, splits.y_val
         self.X_test, self.y_test = splits.X_test, splits.y_test
-        self.net = net or Network(config.hidden, config.activation, config.init, config.dropout, config.seed)
+        self.net = net or Network.from_config(config)
         self.optimizer = OPTIMIZERS[config.optimizer](self.net.params())
         self.lr = config.lr  # may be changed from another thread while the run goes on
         self.batch = len(self.X) if config.batch_size in (0, None) else min(config.batch_size, len(self.X))

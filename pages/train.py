@@ -151,7 +151,8 @@ def saved_runs():
     st.caption("Every run is saved as it trains, so a reload or a closed tab loses nothing. "
                "Keep this page's address to find them again.")
     rows = {run_id: f"{run_id[:6]} · {s['status']} · {s['extra']['data_name']} · "
-                    f"{architecture(s['config']['hidden'])} · epoch {s['history'][-1]['epoch']:.1f}"
+                    f"{architecture(s['config']['hidden'], conv=s['config'].get('conv', ()))} · "
+                    f"epoch {s['history'][-1]['epoch']:.1f}"
             if s["history"] else f"{run_id[:6]} · {s['status']}" for run_id, s in saved}
     row = st.container(horizontal=True, vertical_alignment="bottom")
     chosen = row.selectbox("Saved run", list(rows), format_func=rows.get, key="saved_run")
@@ -170,7 +171,7 @@ def model_files():
     model = me.model()
     running = me.run is not None and me.run.status == "running"
     st.download_button("Download the model (.npz)", model.file_bytes, key="download_model",
-                       file_name=f"mnist-{architecture(model.net.sizes[1:-1])}.npz", mime="application/octet-stream",
+                       file_name=f"mnist-{model.net.describe()}.npz", mime="application/octet-stream",
                        disabled=running, help="Pause or stop the run first." if running else
                        f"Save {model.source} ({model.architecture}) to load later here or with `python -m nn`.")
     uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, me.use_model_file,

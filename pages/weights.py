@@ -44,7 +44,7 @@ def start_weights(model, continued):
     if not training or continued:
         return None
     start = initial_weights(training)
-    if any(start[f"W{i}"].shape != d.W.shape for i, d in enumerate(model.net.dense, 1)):
+    if any(name not in start or start[name].shape != p.shape for name, p, _ in model.net.params()):
         return None  # the file's settings describe another network
     return start
 
@@ -86,6 +86,22 @@ def neurons(net, X, y, start):
         tiles = inspection.tile(W[:, first:first + count].T, cols)
         st.plotly_chart(figures.weights.unit_grid(tiles, scale, cols, first, count, k), key="weights_grid")
         st.caption(f"Units {first}–{first + count - 1} of {n:,}; colours span ±{scale:.2f}.")
+
+
+def filters(net):
+    """Draw a conv net's first-layer filters, and say which sections are for fully connected nets only."""
+    kernels = inspection.first_filters(net)
+    c, k = len(kernels), kernels.shape[-1]
+    st.header("What each first-layer filter looks for")
+    st.caption(f"This network is convolutional: its first layer is {c} small {k}×{k} filters, each slid over the "
+               "whole image, so each learns a stroke wherever it is (an edge, a bar, a corner). Red weights answer "
+               "ink on that spot, blue ones are held back by it.")
+    scale = inspection.robust_scale(kernels)
+    cols = inspection.grid_columns(c)
+    tiles = inspection.tile(kernels, cols, side=k)
+    st.plotly_chart(figures.weights.filter_grid(tiles, scale, k, cols, c), key="weights_filters")
+    st.caption(f"Colours span ±{scale:.2f}. The pictures of single neurons as 28×28 images are for fully "
+               "connected networks, whose first-layer units each see all 784 pixels.")
 
 
 def pick_random_digit(n):
@@ -195,8 +211,14 @@ def view():
                 icon="🧠")
     continued = run is not None and run.continued
     start = start_weights(model, continued)
-    neurons(model.net, X, y, start)
-    forward(model.net, X, y)
+    if model.net.conv:
+        filters(model.net)
+        st.header("The forward pass of one digit")
+        st.caption("This section writes out a fully connected network's equations from the 784 pixels on; a "
+                   "convolutional network's first layers are filters, shown above. Its dense layers' weights follow.")
+    else:
+        neurons(model.net, X, y, start)
+        forward(model.net, X, y)
     matrices(model.net)
     distributions(model.net, start, continued)
     health(run)

@@ -133,3 +133,15 @@ def test_a_small_digit_drawn_in_a_corner_is_read_and_the_controls_reach_the_canv
     before = canvas.calls[-1]["key"]
     at.button(key="draw_clear").click().run()
     assert canvas.calls[-1]["key"] != before  # a new, empty canvas
+
+
+def test_a_conv_model_reads_a_drawing_and_explains_it(open_draw, sample, monkeypatch):
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=Canvas(in_corner(
+        sample.x_test[0]))))
+    me = state.Session()
+    me.use_model_file(model_bytes(Network(hidden=(16,), conv=((4, 5),), seed=5)), "my_conv.npz")
+    at = open_draw(session=me)
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Prediction"]
+    charts = {el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")}
+    assert {"draw_saliency", "draw_hidden_1"} <= charts and "draw_hidden_2" not in charts  # dense layers only

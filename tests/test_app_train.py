@@ -264,3 +264,18 @@ def test_scorecard_counts_mistakes_and_puts_the_surest_first():
     assert card.misread == 3
     assert card.wrong.tolist() == [3, 4] and card.said.tolist() == [5, 8]
     assert card.confidence.tolist() == pytest.approx([0.95, 0.7])
+
+
+def test_conv_layers_are_set_on_the_page_and_a_conv_run_steps_and_finishes(train_page):
+    at = train_page
+    at.number_input(key="set_conv_count").set_value(1).run()
+    at.number_input(key="set_conv_0_channels").set_value(4).run()
+    assert at.number_input(key="set_conv_0_kernel").value == 5  # LeNet's kernel by default
+    start(at, TINY, button="step")
+    run = settle(at)
+    assert run.config.conv == ((4, 5),) and run.status == "paused" and run.step_count == 1
+    assert run.net.describe() == "conv4x5-576-128-10"
+    at.button(key="resume").click().run()
+    run = settle(at)
+    assert run.status == "done" and run.history and 0 < run.test_acc <= 1
+    assert metrics(at)["Test accuracy"] == f"{run.test_acc:.2%}"

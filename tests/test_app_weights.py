@@ -171,3 +171,17 @@ def test_a_live_run_shows_the_step_and_the_weights_it_has_now(open_weights):
     finally:
         run.stop()
         run.join(30)
+
+
+def test_a_conv_model_shows_its_filters_and_says_which_sections_are_for_dense_nets(open_weights):
+    run = finished_run(conv=((4, 5),), hidden=(16,))
+    at = open_weights(session_with(run))
+    assert not at.exception
+    assert "conv4x5-576-16-10" in at.info[0].value
+    filters = figure(at, "weights_filters")
+    assert filters["data"][0]["type"] == "heatmap" and filters["data"][1]["text"] == ["0", "1", "2", "3"]
+    assert "weights_grid" not in charts(at) and "weights_input" not in charts(at)
+    assert "4 small 5×5 filters" in captions(at) and "fully connected" in captions(at)
+    assert {"weights_matrix", "weights_bias", "weights_hist", "weights_health_grad"} <= charts(at)
+    assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # its start is rebuilt from its settings
+    assert len(at.radio(key="weights_layer").options) == 2  # the dense layers W1 (576 × 16) and W2

@@ -76,7 +76,8 @@ def test_tiny_run_with_several_layers_and_settings(cache, tmp_path):
                 "--epochs", "3", "--augment", "--dropout", "0.1", "--l2", "1", "--seed", "3", cache=cache)
     got = last_json(result)
     assert result.returncode == 0, result.stderr
-    assert got["architecture"] == {"sizes": [784, 32, 16, 10], "activation": "tanh", "init": "he", "dropout": 0.1}
+    assert got["architecture"] == {"sizes": [784, 32, 16, 10], "activation": "tanh", "init": "he", "dropout": 0.1,
+                                   "conv": []}
     assert 0.5 < got["test_accuracy"] <= 1
     assert got["model"] is None and "not saved" in result.stderr
 

@@ -288,7 +288,8 @@ def test_transform_for_picks_augmentation_from_the_settings():
 def test_every_setting_declares_a_widget_with_what_it_needs():
     from nn.settings import SETTINGS, WIDGETS, display_name
 
-    needs = {"layers": ("lo", "hi", "step", "max_count"), "choice": ("choices",), "checkbox": (),
+    needs = {"layers": ("lo", "hi", "step", "max_count"), "conv_layers": ("lo", "hi", "max_count", "kernels"),
+             "choice": ("choices",), "checkbox": (),
              "log_slider": ("lo", "hi"), "number": ("lo", "hi", "step")}
     assert needs.keys() == WIDGETS.keys()
     for f in SETTINGS:

@@ -20,7 +20,7 @@ from nn.data import DataError, load_dataset, make_splits, read_dataset
 from nn.digits.finetune import MyDigits, finetune
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
-from nn.network import N_CLASSES, N_INPUT
+from nn.network import describe
 from ui.runs import store
 from ui.runs.handle import RunHandle
 
@@ -30,9 +30,9 @@ PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
 KEY = "session"
 
 
-def architecture(hidden, activation=None):
-    """Return a network's shape as people read it: '784-128-10' or '784-128-10, relu'."""
-    sizes = "-".join(map(str, [N_INPUT, *hidden, N_CLASSES]))
+def architecture(hidden, activation=None, conv=()):
+    """Return a network's shape as people read it: '784-128-10', '784-128-10, relu' or 'conv8x5-...-10, relu'."""
+    sizes = describe(hidden, conv)
     return f"{sizes}, {activation}" if activation else sizes
 
 
@@ -47,7 +47,7 @@ class Model:
     @property
     def architecture(self):
         """Return e.g. '784-128-10, relu'."""
-        return architecture(self.net.sizes[1:-1], self.net.activation)
+        return architecture(self.net.sizes[1:-1], self.net.activation, self.net.conv_spec)
 
     @property
     def accuracy(self):
@@ -148,7 +148,7 @@ class Session:
         if from_upload and self.uploaded is not None:
             net = self.uploaded.net
             config = replace(config, hidden=tuple(net.sizes[1:-1]), activation=net.activation, init=net.init,
-                             dropout=net.dropout)
+                             dropout=net.dropout, conv=net.conv_spec)
             weights = net.copy_weights()  # a copy: the upload itself stays as it was
         run = RunHandle.start(config, self.data_source, self.data_name, self.browser, weights=weights,
                               data=self.uploaded_data if self.data_source == "upload" else None, paused=paused)
@@ -212,7 +212,8 @@ class Session:
         for run in reversed(self.runs):
             last, c = (run.history[-1] if run.history else {}), run.config
             rows.append({"run": run.id[:6], "status": run.status, "data": run.data_name,
-                         "layers": architecture(c.hidden), "activation": c.activation, "optimiser": c.optimizer,
+                         "layers": architecture(c.hidden, conv=c.conv), "activation": c.activation,
+                         "optimiser": c.optimizer,
                          "lr": c.lr, "batch": c.batch_size, "epochs": c.epochs, "val acc": last.get("val_acc"),
                          "test acc": run.test_acc, "seconds": round(run.seconds, 1)})
         return rows

@@ -44,6 +44,8 @@ def _widget(f, on_change):
     kw = {"help": m["help"], "key": key(f.name), "on_change": on_change, "persist_state": "session"}
     if widget == "layers":
         return _layers(f, kw)
+    if widget == "conv_layers":
+        return _conv_layers(f, kw)
     if widget == "choice":
         return st.selectbox(m["label"], m["choices"], index=m["choices"].index(default),
                             format_func=lambda c: display_name(f, c), **kw)
@@ -66,6 +68,26 @@ def _layers(f, kw):
     return tuple(cols[i].number_input(f"Layer {i + 1} width", m["lo"], m["hi"], default[min(i, len(default) - 1)],
                                       m["step"], help=m["help"], key=f"{kw['key']}_{i}", persist_state="session")
                  for i in range(count))
+
+
+def _conv_layers(f, kw):
+    """Draw a count of conv layers (0: fully connected) and channels and kernel size for each; return the pairs."""
+    m, default = f.metadata, f.default
+    k_lo, k_hi = m["kernels"]
+    count = st.number_input(f"{m['label']} (how many)", 0, m["max_count"], len(default), 1, help=m["help"],
+                            key=kw["key"] + "_count", persist_state="session")
+    layers = []
+    for i in range(count):
+        channels, kernel = st.columns(2)
+        # Each layer's first default is LeNet's: 8 then 16 channels of 5×5 kernels.
+        c = channels.number_input(f"Conv {i + 1} channels", m["lo"], m["hi"], min(8 * 2**i, m["hi"]), m["step"],
+                                  help="How many filters this layer learns: more find more kinds of stroke, slower.",
+                                  key=f"{kw['key']}_{i}_channels", persist_state="session")
+        k = kernel.number_input(f"Conv {i + 1} kernel", k_lo, k_hi, min(max(5, k_lo), k_hi), 1,
+                                help="Each filter's size in pixels (K×K); the image shrinks by K - 1, then halves.",
+                                key=f"{kw['key']}_{i}_kernel", persist_state="session")
+        layers.append((c, k))
+    return tuple(layers)
 
 
 def log_steps(lo, hi, default):

@@ -91,7 +91,7 @@ class MyDigits:
 
 def clone(net):
     """Return a new Network with net's architecture, dtype and a copy of its weights."""
-    copy = Network(net.sizes[1:-1], net.activation, net.init, net.dropout, dtype=net.dtype)
+    copy = Network.from_spec(net.spec(), net.dtype)
     copy.set_weights(net.copy_weights())
     return copy
 

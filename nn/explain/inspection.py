@@ -22,7 +22,7 @@ MAX_VALUES = 100_000  # weights read for a colour range or a histogram: the shap
 
 def initial_weights(config):
     """Return {W1: (784, h1), b1, ...} as a run with these settings (a TrainConfig) started: same seed, same weights."""
-    return Network(config.hidden, config.activation, config.init, config.dropout, config.seed).copy_weights()
+    return Network.from_config(config).copy_weights()
 
 
 def _sample(a, most=MAX_VALUES):
@@ -41,19 +41,25 @@ def robust_scale(a, q=99.5):
     return s if s > 0 else float(v.max()) or 1.0
 
 
-def tile(images, cols, gap=1):
-    """Return images (k, 784) laid out in rows of ``cols``, (rows*(28+gap)-gap, cols*(28+gap)-gap); NaN between.
+def tile(images, cols, gap=1, side=SIDE):
+    """Return images (k, side²) laid out in rows of ``cols``, (rows*(side+gap)-gap, cols*(side+gap)-gap); NaN between.
 
-    Cells past the last image stay NaN too, so one heatmap can draw a whole page of units.
+    Cells past the last image stay NaN too, so one heatmap can draw a whole page of units
+    (28×28 weight images) or of conv filters (side = the kernel size).
     """
     k = len(images)
     rows = max(math.ceil(k / cols), 1)
-    step = SIDE + gap
+    step = side + gap
     out = np.full((rows * step - gap, cols * step - gap), np.nan, dtype=np.float32)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
-        out[r * step:r * step + SIDE, c * step:c * step + SIDE] = img.reshape(SIDE, SIDE)
+        out[r * step:r * step + side, c * step:c * step + side] = img.reshape(side, side)
     return out
+
+
+def first_filters(net):
+    """Return a conv net's first-layer kernels, (channels, K, K): a copy, as a live run rewrites them in place."""
+    return net.conv[0].W[:, 0].copy()
 
 
 def grid_columns(count, most=8):
@@ -108,8 +114,11 @@ def unit(net, unit_index, X, y, k=8):
 
 
 def forward_pass(net, x):
-    """Return [(z, a)] per dense layer for one digit x (784,), each (units,): ``Network.trace`` of that one digit."""
-    return [(z[0], a[0]) for z, a in net.trace(np.reshape(x, (1, -1)))]
+    """Return [(z, a)] per dense layer for one digit x (784,), each (units,): ``Network.trace`` of that one digit.
+
+    A conv net's conv blocks are left out: its first dense layer reads their features, not x.
+    """
+    return [(z[0], a[0]) for z, a in net.trace(np.reshape(x, (1, -1)))[len(net.conv):]]
 
 
 def health(history):

@@ -24,7 +24,7 @@ class Reading:
 
     p: np.ndarray  # (10,) class probabilities
     digit: int  # the class the saliency explains (the predicted one unless asked otherwise)
-    hidden: list  # one (units,) array of activations per hidden layer
+    hidden: list  # one (units,) array of activations per hidden dense layer (a conv net's maps are not here)
     gradient: np.ndarray  # (28, 28) d logit[digit] / d x
     saliency: np.ndarray  # (28, 28) x * gradient: each pixel's share of the logit
 
@@ -41,5 +41,6 @@ def read(net, x, digit=None):
     z, p = steps[-1]
     digit = int(p[0].argmax()) if digit is None else int(digit)
     gradient = net.input_gradient(steps, np.eye(z.shape[1], dtype=z.dtype)[[digit]])
-    return Reading(p[0], digit, [a[0] for _, a in steps[:-1]], gradient.reshape(SIDE, SIDE),
+    dense_hidden = steps[len(net.conv):-1]  # a conv net's first steps are its conv blocks' maps
+    return Reading(p[0], digit, [a[0] for _, a in dense_hidden], gradient.reshape(SIDE, SIDE),
                    (x * gradient).reshape(SIDE, SIDE))

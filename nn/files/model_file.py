@@ -1,10 +1,11 @@
 """Save trained networks to .npz files and load them back, checking everything on the way in.
 
-A model file is a plain NumPy .npz: the parameters W1, b1, W2, b2, ... as float arrays and one
-entry ``metadata``, a JSON string (a 0-d unicode array) holding the format version, the
-architecture (``Network.spec()``), how inputs are scaled, the dtype, and whatever the caller
-adds (training settings, metrics, data name, time).  Nothing is ever unpickled.  A file that
-is not exactly this raises one ``ModelFileError`` whose message says what is wrong.
+A model file is a plain NumPy .npz: the parameters (conv1.W, conv1.b, ... for conv layers, then
+W1, b1, W2, b2, ...) as float arrays and one entry ``metadata``, a JSON string (a 0-d
+unicode array) holding the format version, the architecture (``Network.spec()``), how
+inputs are scaled, the dtype, and whatever the caller adds (training settings, metrics,
+data name, time).  Nothing is ever unpickled.  A file that is not exactly this raises one
+``ModelFileError`` whose message says what is wrong.
 
 Not for datasets (``data.py``) nor for showing models (the UI does that).
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nn.data import INPUT_SCALE
-from nn.network import N_CLASSES, N_INPUT, Network
+from nn.network import N_CLASSES, N_INPUT, Network, conv_features
 from nn.settings import TrainConfig
 
 FORMAT_VERSION = 1
@@ -94,8 +95,8 @@ def load_model(file, name=None):
                                  f"{MAX_BYTES / 2**20:.0f} MB.")
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             meta = _metadata(npz, name)
-            sizes, activation, init, dropout = _architecture(meta, name)
-            weights = _weights(npz, sizes, name)
+            spec = _architecture(meta, name)
+            weights = _weights(npz, Network.from_spec(spec), name)
     except ValueError as err:
         if isinstance(err, ModelFileError):
             raise
@@ -106,7 +107,7 @@ def load_model(file, name=None):
     except Exception as err:  # a damaged file makes np.load raise nearly anything (SyntaxError from a header...)
         raise ModelFileError(f"{name} is damaged or cut off; {SAVE_AGAIN}.") from err
     dtype = np.float64 if all(w.dtype == np.float64 for w in weights.values()) else np.float32
-    net = Network(hidden=sizes[1:-1], activation=activation, init=init, dropout=dropout, dtype=dtype)
+    net = Network.from_spec(spec, dtype)
     net.set_weights(weights)
     return net, meta
 
@@ -175,45 +176,56 @@ def _metadata(npz, name):
 
 
 def _architecture(meta, name):
-    """Return (sizes, activation, init, dropout) from metadata, within what the settings table allows."""
+    """Return the architecture (``Network.spec()``) from metadata, within what the settings table allows.
+
+    A file from before conv layers has no ``conv``: it is fully connected.
+    """
     arch = meta.get("architecture")
     if not isinstance(arch, dict):
         raise ModelFileError(f"{name}: its metadata does not describe the network's architecture; {SAVE_AGAIN}.")
     sizes, activation = arch.get("sizes"), arch.get("activation")
-    init, dropout = arch.get("init", "he"), arch.get("dropout", 0.0)
+    init, dropout, conv = arch.get("init", "he"), arch.get("dropout", 0.0), arch.get("conv", [])
     if not (isinstance(sizes, list) and sizes and all(isinstance(s, int) and not isinstance(s, bool) for s in sizes)):
         raise ModelFileError(f"{name}: its layer sizes {sizes!r} are not a list of whole numbers.")
-    if sizes[0] != N_INPUT or sizes[-1] != N_CLASSES:
-        raise ModelFileError(f"{name} has layer sizes {sizes}; an MNIST model must start with {N_INPUT} inputs "
-                             f"and end with {N_CLASSES} outputs.")
+    if not (isinstance(conv, list) and all(isinstance(ck, list) and len(ck) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in ck) for ck in conv)):
+        raise ModelFileError(f"{name}: its conv layers {conv!r} are not a list of [channels, kernel] pairs.")
     if not (isinstance(activation, str) and isinstance(init, str)):
         raise ModelFileError(f"{name}: its activation {activation!r} or initialisation {init!r} is not a name.")
     if not isinstance(dropout, (int, float)) or isinstance(dropout, bool):
         raise ModelFileError(f"{name}: its dropout {dropout!r} is not a number.")
     try:
         # The settings table holds the limits of every network this app can build.
-        TrainConfig(hidden=tuple(sizes[1:-1]), activation=activation, init=init, dropout=dropout)
+        TrainConfig(hidden=tuple(sizes[1:-1]), activation=activation, init=init, dropout=dropout, conv=conv)
     except ValueError as err:
         raise ModelFileError(f"{name} cannot be loaded: {err}") from err
-    return sizes, activation, init, dropout
+    channels, side = conv_features(conv)
+    n_input = channels * side * side
+    if sizes[0] != n_input or sizes[-1] != N_CLASSES:
+        what = f"{n_input} features from its conv layers" if conv else f"{N_INPUT} inputs"
+        raise ModelFileError(f"{name} has layer sizes {sizes}; an MNIST model must start with {what} "
+                             f"and end with {N_CLASSES} outputs.")
+    return {"sizes": sizes, "activation": activation, "init": init, "dropout": dropout, "conv": conv}
 
 
-def _weights(npz, sizes, name):
-    """Return {W1: (784, h1), b1: (h1,), ...} from an open .npz: exactly these, finite floats."""
-    shapes = {}
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), 1):
-        shapes[f"W{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
+def _weights(npz, net, name):
+    """Return {conv1.W: (c, 1, K, K), ..., W1: (n_in, h1), b1: (h1,), ...} from an open .npz.
+
+    Exactly the arrays net has, of its shapes, finite floats.
+    """
+    shapes = {key: p.shape for key, p, _ in net.params()}
+    sizes = net.describe()
     found = set(npz.files) - {"metadata"}
     missing, extra = sorted(set(shapes) - found), sorted(found - set(shapes))
     if missing:
-        raise ModelFileError(f"{name} lacks the array(s) {', '.join(missing)} that its layer sizes {sizes} need.")
+        raise ModelFileError(f"{name} lacks the array(s) {', '.join(missing)} that its layers {sizes} need.")
     if extra:
-        raise ModelFileError(f"{name} has array(s) {', '.join(extra)} that its layer sizes {sizes} do not use.")
+        raise ModelFileError(f"{name} has array(s) {', '.join(extra)} that its layers {sizes} do not use.")
     weights = {}
     for key, shape in shapes.items():
         w = npz[key]
         if w.shape != shape:
-            raise ModelFileError(f"{name}: {key} has shape {w.shape}, but layer sizes {sizes} need {shape}.")
+            raise ModelFileError(f"{name}: {key} has shape {w.shape}, but layers {sizes} need {shape}.")
         if w.dtype.kind != "f":
             raise ModelFileError(f"{name}: {key} holds {w.dtype} values; weights must be floating-point numbers.")
         if not np.isfinite(w).all():

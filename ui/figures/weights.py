@@ -37,6 +37,20 @@ def unit_grid(tiles, scale, cols, first, count, selected=None):
                    **IMAGE_AXES)
 
 
+def filter_grid(tiles, scale, side, cols, count):
+    """Return one heatmap of conv filters laid out by ``inspection.tile(..., side=side)``, each numbered above it.
+
+    The diverging scale as for units: red weights answer ink there, blue ones are held back by it.
+    """
+    step = side + 1
+    r, c = np.divmod(np.arange(count), cols)
+    labels = {"type": "scatter", "mode": "text", "x": c * step + (side - 1) / 2, "y": r * step - 0.5,
+              "text": [str(i) for i in range(count)], "textposition": "top center",
+              "textfont": {"size": 10, "color": LABEL}, "hoverinfo": "skip", "showlegend": False}
+    rows = tiles.shape[0] // step + 1
+    return _figure([_coded_heatmap(tiles, scale, hoverinfo="skip"), labels], 80 + 70 * rows, **IMAGE_AXES)
+
+
 def unit_image(weights, scale, title):
     """Return a heatmap of one unit's weights (28, 28), on the same colour range as the grid."""
     trace = {"type": "heatmap", "z": weights, "zmid": 0, "zmin": -scale, "zmax": scale, "colorscale": DIVERGING,

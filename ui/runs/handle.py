@@ -176,8 +176,7 @@ class RunHandle:
 
     def _set_net(self, step, weights):
         """Make a network of the run's shape holding these weights."""
-        c = self.config
-        net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
+        net = Network.from_config(self.config)
         net.set_weights(weights)
         self._net, self._net_step = net, step
         self._weights_at = time.monotonic()
@@ -262,8 +261,7 @@ class RunHandle:
             if self._actor is not None and time.monotonic() - self._weights_at >= FRESH_SECONDS:
                 self._fetch_weights()
         if self._net is None:  # its worker died before a copy was made: show the shape it had
-            c = self.config
-            self._net = Network(c.hidden, c.activation, c.init, c.dropout, c.seed)
+            self._net = Network.from_config(self.config)
         return self._net
 
     def progress(self):

@@ -187,7 +187,7 @@ class RunActor:
         splits = data if data is not None else splits_of(data_source)
         net = None
         if weights is not None:  # continue from an uploaded model: its weights replace the random start
-            net = Network(config.hidden, config.activation, config.init, config.dropout, config.seed)
+            net = Network.from_config(config)
             net.set_weights(weights)
         self.run = Run(run_id, splits, config, net, data_name=data_name, data_source=data_source, browser=browser)
 
