@@ -34,7 +34,7 @@ def session_with(run=None, uploaded=None):
     me = state.Session()
     me.uploaded = uploaded
     if run is not None:
-        me.open_run(run.id)
+        me.run, me.runs = run, [run]
     return me
 
 
