@@ -14,7 +14,7 @@ from nn.train import Trainer
 from ui.runs import store
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam", "rmsprop"])
 def test_restored_run_continues_exactly(splits, tmp_path, optimizer):
     config = TrainConfig(hidden=(32,), optimizer=optimizer, lr=0.01, batch_size=50, epochs=2, train_size=600)
     a = Trainer(splits, config)
