@@ -83,7 +83,7 @@ def _study_view(me):
         if best is not None and study.running:
             st.metric("Best so far (validation accuracy)", f"{study.val_acc(best):.1%}",
                       help="Of the reports so far; trials still training may pass it.")
-            st.caption(f"Trial {best + 1}: `{study.describe(best)}`")
+            st.caption(f"Trial {best + 1}: `{study.settings_of(best)}`")
         st.dataframe(rows, hide_index=True, key="tune_table",
                      column_config={"val acc": st.column_config.NumberColumn(format="percent")})
         st.plotly_chart(figures.tuning.parallel(rows, study.names), key="tune_parallel",
@@ -103,7 +103,7 @@ def _picked(study):
         st.warning("No trial trained to the end, so none was picked: try smaller learning rates.")
         return
     test = study.test_acc()
-    st.success(f"Picked trial {chosen + 1} (`{study.describe(chosen)}`): validation accuracy "
+    st.success(f"Picked trial {chosen + 1} (`{study.settings_of(chosen)}`): validation accuracy "
                f"{study.val_acc(chosen):.1%}, test accuracy {test:.1%}. It was picked on the validation set; "
                "the test set was used once, for this trial alone, so its test accuracy is a fair estimate.")
     if st.toggle("Show what peeking would have done", key="tune_peek",

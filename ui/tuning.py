@@ -94,7 +94,7 @@ class Study:
         return pick([self.val_acc(i) if run.status == "done" and i not in self.stopped_at else None
                      for i, run in enumerate(self.runs)])
 
-    def describe(self, i):
+    def settings_of(self, i):
         """Return trial i's settings as one line."""
         return describe(self.choices[i])
 
