@@ -10,5 +10,7 @@ only NumPy and the standard library, and none of the support code below it:
 - ``nn.digits``: drawn-digit preprocessing, augmentation, fine-tuning;
 - ``nn.explain``: inspection, saliency, scorecards.
 
-``python -m nn`` is the command line (``cli.py``).  Nothing here imports Streamlit or Plotly.
+``tune`` picks hyperparameters (grids, random draws, successive halving, picking on the
+validation set) for the command line and the app.  ``python -m nn`` is the command line
+(``cli.py``).  Nothing here imports Streamlit or Plotly.
 """

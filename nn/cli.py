@@ -1,4 +1,4 @@
-"""The command line: ``python -m nn {download,train,evaluate}``.
+"""The command line: ``python -m nn {download,train,tune,evaluate}``.
 
 Progress and messages go to stderr; the last line on stdout is one JSON object with the
 results, so scripts can read it.  The training options are generated from the settings
@@ -18,6 +18,7 @@ from nn.digits.augment import transform_for
 from nn.files.model_file import ModelFileError, build_metadata, load_model, save_model
 from nn.settings import SETTINGS, TrainConfig, display_name
 from nn.train import Trainer
+from nn.tune import TUNABLE, Halving, apply, describe, parse, pick, run_in_lockstep, trials
 
 EXIT_CODES = """exit codes:
   0  done
@@ -86,10 +87,10 @@ def main(argv=None) -> int:
 
 
 def build_parser():
-    """Return the parser of ``python -m nn`` with its three subcommands."""
+    """Return the parser of ``python -m nn`` with its four subcommands."""
     parser = Parser(prog="python -m nn", description="Get MNIST, train a NumPy network on it, evaluate a saved model.",
                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(title="commands", required=True, metavar="{download,train,evaluate}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="{download,train,tune,evaluate}")
 
     download = command(commands, run_download, "fetch the full MNIST (11 MB) into the cache and check it")
     download.add_argument("--url", default=MNIST_URL, help="where to fetch mnist.npz from (default: %(default)s)")
@@ -101,6 +102,20 @@ def build_parser():
     add_settings(train)
     train.add_argument("--out", type=Path, metavar="PATH",
                        help="save the trained model here as .npz (default: not saved)")
+
+    tune = command(commands, run_tune, "train one trial per setting tried, pick on the validation set, "
+                   "then measure only the picked one on the test set",
+                   "trials, best, val_accuracy, test_accuracy of the picked trial, config, data, model")
+    add_settings(tune)
+    tune.add_argument("--grid", action="append", type=grid_values, default=[], metavar="NAME=V1,V2,...",
+                      help=f"values to try for one setting ({', '.join(TUNABLE)}; hidden is every hidden "
+                           "layer's width); repeat it for more settings, every combination is tried")
+    tune.add_argument("--random", type=int, default=0, metavar="N",
+                      help="instead of every combination, N random draws between each setting's smallest and "
+                           "largest value (log scale for hidden, lr, l2 and batch_size)")
+    tune.add_argument("--halving", action="store_true",
+                      help="successive halving: stop the trials in the worse half at epochs/2, epochs/4, ...")
+    tune.add_argument("--out", type=Path, metavar="PATH", help="save the picked trial's model here as .npz")
 
     evaluate = command(commands, run_evaluate, "measure a saved model on the test digits",
                        "test_accuracy, test_loss, n_test")
@@ -192,12 +207,62 @@ def run_train(args, parser):
                "val_accuracy": last.get("val_acc"), "train_seconds": trainer.seconds, "epochs": trainer.epoch,
                "train_size": len(trainer.y), "architecture": trainer.net.spec(), "data": ds.name,
                "model": str(args.out) if args.out else None}
-    code = 1 if trainer.status == "diverged" else 0
     print(f"Test accuracy {test_acc:.2%} on {len(trainer.y_test):,} digits.", file=sys.stderr)
+    return finish(args, trainer, results, 1 if trainer.status == "diverged" else 0)
+
+
+def run_tune(args, parser):
+    """Train a trial per setting tried, pick the best on the validation set, score only it on the test set."""
+    base = config_from(args, parser)
+    if args.out and not args.out.parent.is_dir():
+        parser.error(f"--out: there is no folder {args.out.parent} to save the model in.")
+    if args.random < 0:
+        parser.error("--random: give a number of draws of 0 or more.")
+    space = dict(args.grid)
+    try:
+        choices = trials(space, args.random, base.seed)
+        configs = [apply(base, c) for c in choices]
+    except ValueError as err:  # a combination out of bounds, e.g. a width on more layers than allowed
+        parser.error(f"--grid: {err}")
+    ds = load_dataset(existing(args.data, parser, "--data"))
+    splits = make_splits(ds, train_size=base.train_size or None, seed=0)  # seed 0: the Train page's split
+    trainers = [Trainer(splits, c, report_seconds=None, report_epochs=True, transform=transform_for(c))
+                for c in configs]
+    print(f"Tuning: {len(trainers)} trials of {base.epochs} epochs on {len(trainers[0].y):,} digits from {ds.name}"
+          f"{', stopping the worse half early' if args.halving else ''}", file=sys.stderr)
+
+    def done(i, stopped_at):
+        t = trainers[i]
+        val = t.history[-1]["val_acc"] if t.history else float("nan")
+        end = f"stopped early at epoch {stopped_at}: behind" if stopped_at else t.status
+        print(f"trial {i + 1}/{len(trainers)} {describe(choices[i])}: val accuracy {val:.2%} after "
+              f"{t.epoch:g} epochs, {t.seconds:.1f} s ({end})", file=sys.stderr)
+
+    run_in_lockstep(trainers, Halving(base.epochs) if args.halving else None, done)
+    rows = [{"settings": c, "val_accuracy": t.history[-1]["val_acc"] if t.history else None, "status": t.status,
+             "epochs": t.epoch, "seconds": t.seconds} for c, t in zip(choices, trainers)]
+    best = pick([r["val_accuracy"] if r["status"] == "done" else None for r in rows])
+    if best is None:
+        print(json.dumps({"trials": rows, "best": None, "val_accuracy": None, "test_accuracy": None}))
+        return fail("No trial trained to the end: every one blew up. Try smaller learning rates.")
+    chosen = trainers[best]
+    test_loss, test_acc = chosen.test()  # the only look at the test set
+    print(f"Picked trial {best + 1} ({describe(choices[best])}) on the validation set: "
+          f"{rows[best]['val_accuracy']:.2%}; its test accuracy {test_acc:.2%} (the test set was used once).",
+          file=sys.stderr)
+    results = {"trials": rows, "best": choices[best], "val_accuracy": rows[best]["val_accuracy"],
+               "test_accuracy": test_acc, "test_loss": test_loss, "config": chosen.config.to_dict(),
+               "epochs": chosen.epoch, "train_seconds": chosen.seconds, "data": ds.name,
+               "model": str(args.out) if args.out else None}
+    return finish(args, chosen, results, 0)
+
+
+def finish(args, trainer, results, code):
+    """Save the trainer's model to --out if given, print results as the JSON line, and return the exit code."""
     if args.out:
         metrics = {k: results[k] for k in ("test_accuracy", "val_accuracy", "epochs", "train_seconds")}
         try:
-            save_model(args.out, trainer.net, build_metadata(config, metrics, ds.name))
+            save_model(args.out, trainer.net, build_metadata(trainer.config, metrics, results["data"]))
             print(f"Saved the model to {args.out}.", file=sys.stderr)
         except OSError as err:
             results["model"], code = None, fail(f"Could not save the model to {args.out} ({err.strerror or err}).")
@@ -234,6 +299,17 @@ def conv_layer(text):
     if not match:
         raise argparse.ArgumentTypeError(f"a conv layer is CHANNELS:KERNEL, e.g. 8:5, not {text!r}")
     return int(match[1]), int(match[2])
+
+
+def grid_values(text):
+    """Return (name, values) of one --grid NAME=V1,V2,...; raise ArgumentTypeError with a plain message if wrong."""
+    name, sep, values = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"write NAME=V1,V2,..., e.g. hidden=64,128, not {text!r}")
+    try:
+        return parse(name.strip(), values)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def sha256_hex(text):

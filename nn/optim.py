@@ -104,4 +104,39 @@ class Adam(GradientDescent):
         return {**{f"m_{n}": m for n, m in zip(names, self.m)}, **{f"v_{n}": v for n, v in zip(names, self.v)}}
 
 
-OPTIMIZERS = {cls.name: cls for cls in (GradientDescent, Momentum, Adam)}
+class RMSProp(GradientDescent):
+    """RMSProp as PyTorch's torch.optim.RMSprop: v = rho v + (1 - rho) dW^2; W -= lr dW / (sqrt(v) + eps).
+
+    Like Adam it divides each weight's step by a running root mean square of its gradients,
+    but it steps along the raw gradient (no running mean of it) and has no bias correction.
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, params, rho=0.99, eps=1e-8):
+        super().__init__(params)
+        self.rho, self.eps = rho, eps
+        self.v = [np.zeros_like(p) for _, p, _ in params]
+        self.tmp = [np.empty_like(p) for _, p, _ in params]
+
+    def step(self, lr):
+        """Update the running mean square of each gradient and move each weight by lr * dW / (sqrt(v) + eps)."""
+        self.t += 1
+        for (_, p, g), v, tmp in zip(self.params, self.v, self.tmp):
+            f = p.dtype.type
+            v *= f(self.rho)
+            np.multiply(g, g, out=tmp)
+            tmp *= f(1 - self.rho)
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += f(self.eps)
+            np.divide(g, tmp, out=tmp)
+            tmp *= f(lr)
+            p -= tmp
+
+    def state(self):
+        """Return the running mean squares by name, for checkpoints."""
+        return {f"v_{name}": v for (name, _, _), v in zip(self.params, self.v)}
+
+
+OPTIMIZERS = {cls.name: cls for cls in (GradientDescent, Momentum, Adam, RMSProp)}

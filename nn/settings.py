@@ -68,8 +68,9 @@ class TrainConfig:
         widget="choice", choices=tuple(INITS))
     optimizer: str = setting(
         "adam", "Optimiser",
-        "How weights move on each step: plain gradient descent (like the classic notebook), momentum, or Adam.",
-        widget="choice", choices=tuple(OPTIMIZERS), names={"gd": "gradient descent"})
+        "How weights move on each step: plain gradient descent (like the classic notebook), momentum, Adam, or "
+        "RMSProp (like Adam, each weight's step divided by its recent gradient size, but no momentum).",
+        widget="choice", choices=tuple(OPTIMIZERS), names={"gd": "gradient descent", "rmsprop": "RMSProp"})
     lr: float = setting(
         0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.",
         widget="log_slider", lo=1e-7, hi=10.0)

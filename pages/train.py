@@ -3,7 +3,8 @@
 The page never trains: its buttons call the ``Session`` (``ui.session``), whose runs train
 on worker processes, and a fragment polls the run's numbers while it is live, so only the
 status, metrics and chart redraw, and the page costs nothing once the run has ended.
-Not for figures (``ui.figures``) nor for the settings widgets (``ui/train_controls.py``).
+Not for figures (``ui.figures``), the settings widgets (``ui/train_controls.py``) nor the Tune
+section (``ui/tune_panel.py``).
 """
 
 import streamlit as st
@@ -14,6 +15,7 @@ from ui.runs.handle import NoWorker
 from ui.session import architecture, session
 from ui.sidebar import model_block
 from ui.train_controls import data_widgets, duration, key, settings_widgets
+from ui.tune_panel import tune_section
 from ui.uploads import uploader
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
@@ -198,6 +200,7 @@ with main:
     live_view()
     if me.run is not None and not me.training and me.run.test_acc is not None:
         results(me.run)
+tune_section(me, config)
 if me.runs:
     past_runs()
 saved_runs()

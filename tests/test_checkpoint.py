@@ -14,7 +14,8 @@ from nn.train import Trainer
 from ui.runs import store
 
 
-@pytest.mark.parametrize("optimizer, conv", [("gd", ()), ("momentum", ()), ("adam", ()), ("adam", ((4, 5),))])
+@pytest.mark.parametrize("optimizer, conv", [("gd", ()), ("momentum", ()), ("adam", ()), ("rmsprop", ()),
+                                            ("adam", ((4, 5),))])
 def test_restored_run_continues_exactly(splits, tmp_path, optimizer, conv):
     config = TrainConfig(hidden=(32,), optimizer=optimizer, lr=0.01, batch_size=50, epochs=2, train_size=600,
                          conv=conv)

@@ -13,7 +13,7 @@ import pytest
 
 from nn.explain import inspection
 from ui import figures
-from ui.figures import digits, drawing, palette, training, weights
+from ui.figures import digits, drawing, palette, training, tuning, weights
 
 RNG = np.random.default_rng(0)
 HISTORY = [{"epoch": i / 10, "step": 5 * i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "lr": 1e-3,
@@ -24,6 +24,10 @@ CASES = {
     training.curves: lambda: training.curves(HISTORY),
     training.compare: lambda: training.compare([("run a", HISTORY), ("run b", HISTORY[:20]), ("no reports", [])]),
     training.confusion: lambda: training.confusion(RNG.integers(0, 90, (10, 10))),
+    tuning.parallel: lambda: tuning.parallel(
+        [{"hidden": 64, "lr": 1e-3, "optimizer": "adam", "val acc": 0.9},
+         {"hidden": 128, "lr": 1e-2, "optimizer": "rmsprop", "val acc": 0.8},
+         {"hidden": 256, "lr": 1e-4, "optimizer": "adam", "val acc": None}], ["hidden", "lr", "optimizer"]),
     weights.unit_grid: lambda: weights.unit_grid(inspection.tile(W[:, :64].T, 8), 0.5, 8, 0, 64, 3),
     weights.unit_image: lambda: weights.unit_image(W[:, 0].reshape(28, 28), 0.5, "Unit 0: its 784 weights"),
     weights.digit_strip: lambda: weights.digit_strip(X[:8].reshape(-1, 28, 28), np.arange(8), RNG.random(8) * 7),
@@ -49,7 +53,8 @@ CAPTIONED_BY_PAGE = {weights.unit_grid, weights.input_image, drawing.digit_grid}
 
 def public_figure_functions():
     """Return every public function of the topic modules: each builds figures."""
-    return {f for module in (training, weights, drawing) for name, f in inspect.getmembers(module, inspect.isfunction)
+    return {f for module in (training, tuning, weights, drawing)
+            for name, f in inspect.getmembers(module, inspect.isfunction)
             if not name.startswith("_") and f.__module__ == module.__name__}
 
 

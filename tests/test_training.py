@@ -15,7 +15,7 @@ from nn.schedules import SCHEDULES
 from nn.settings import TrainConfig
 from nn.train import Control, Trainer
 
-LR = {"gd": 0.1, "momentum": 0.02, "adam": 0.002}  # a rate that suits each optimiser on this data
+LR = {"gd": 0.1, "momentum": 0.02, "adam": 0.002, "rmsprop": 0.002}  # a rate that suits each optimiser on this data
 METRIC_KEYS = {"step", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds",
                "grad_norm", "dead_relu", "update_ratio"}
 

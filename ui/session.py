@@ -3,7 +3,7 @@
 The datasets and the bundled model are loaded once per server process
 (``st.cache_resource``) and never copied per user.  Everything a browser session owns
 lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice of data,
-the digits it drew, the scorecards of its finished runs.  Pages call its methods and
+the digits it drew, the scorecards of its finished runs, its tuning study.  Pages call its methods and
 read its properties; they never assign its fields or keep state of their own beyond
 their widgets.  The runs themselves train on worker processes (``ui.runs``).
 Not for drawing: figures are ``ui.figures``' job.
@@ -23,6 +23,7 @@ from nn.files.model_file import load_model, model_bytes
 from nn.network import describe
 from ui.runs import store
 from ui.runs.handle import RunHandle
+from ui.tuning import Study
 
 # $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
 PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
@@ -97,6 +98,7 @@ class Session:
         self.uploaded_data = None  # Splits of an uploaded dataset file
         self.digits = MyDigits()  # digits drawn (or loaded) on the Draw page, with their labels
         self.step_target = None  # (run id, step) a Step asked the run to reach
+        self.study = None  # the latest tuning Study (ui.tuning) of the Tune section
         self._scorecards = {}  # run id -> Scorecard of its test digits
 
     # --- models -------------------------------------------------------------------------------
@@ -150,11 +152,31 @@ class Session:
             config = replace(config, hidden=tuple(net.sizes[1:-1]), activation=net.activation, init=net.init,
                              dropout=net.dropout, conv=net.conv_spec)
             weights = net.copy_weights()  # a copy: the upload itself stays as it was
-        run = RunHandle.start(config, self.data_source, self.data_name, self.browser, weights=weights,
-                              data=self.uploaded_data if self.data_source == "upload" else None, paused=paused)
+        self.run = self._start(config, self._data(), weights=weights, paused=paused)
+        return self.run
+
+    def _data(self):
+        """Return (source, name, uploaded splits or None) of the data chosen now."""
+        return self.data_source, self.data_name, self.uploaded_data if self.data_source == "upload" else None
+
+    def _start(self, config, data, **kw):
+        """Start a run of this browser on data (from ``_data``), with RunHandle.start's keywords; it joins the runs."""
+        source, name, uploaded = data
+        run = RunHandle.start(config, source, name, self.browser, data=uploaded, **kw)
         self.runs.append(run)
-        self.run = run
         return run
+
+    def start_study(self, base, space, draws=0, halving=False):
+        """Start tuning base's settings over space {name: values} (see ``ui.tuning.Study``); return the study.
+
+        Its trials are saved runs of this browser that leave the test digits alone.  Raises
+        ValueError with a plain message if a combination is out of bounds.
+        """
+        data = self._data()  # every trial learns from the data chosen now, even if the choice changes meanwhile
+        self.study = Study(base, space, draws, halving, lambda config: self._start(config, data, measure_test=False),
+                           self.splits())
+        self.study.update()
+        return self.study
 
     def step(self, config, size):
         """Take one more 'batch' or 'epoch' of the current run (starting one, held, if none is live)."""

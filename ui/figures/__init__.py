@@ -1,12 +1,13 @@
 """Every figure the pages show, and the digits they show as pictures: pages ``from ui import figures``.
 
 One module per page topic: ``figures.training`` (Train), ``figures.weights`` (Weights),
-``figures.drawing`` (Draw; its probability bars also on Weights).  Beside them
-``figures.digits`` lays digits out as pictures (the one helper for that), ``figures.palette``
-holds every colour, and ``figures.base`` how every figure is built and validated.  Not for
+``figures.drawing`` (Draw; its probability bars also on Weights), ``figures.tuning`` (Train's
+Tune section).  Beside them ``figures.digits`` lays digits out as pictures (the one helper for
+that), ``figures.palette`` holds every colour, and ``figures.base`` how every figure is built
+and validated.  Not for
 Streamlit calls or the JavaScript pages run (``ui.frontend``) nor for maths (``nn/``).
 """
 
-from ui.figures import base, digits, drawing, palette, training, weights
+from ui.figures import base, digits, drawing, palette, training, tuning, weights
 
-__all__ = ["base", "digits", "drawing", "palette", "training", "weights"]
+__all__ = ["base", "digits", "drawing", "palette", "training", "tuning", "weights"]

@@ -56,18 +56,21 @@ class RunHandle:
     # --- making one ---------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, config, data_source="sample", data_name="", browser=None, weights=None, data=None, paused=False):
+    def start(cls, config, data_source="sample", data_name="", browser=None, weights=None, data=None, paused=False,
+              measure_test=True):
         """Place a new run on a worker and start it (held at once with paused=True); return its handle.
 
         ``weights`` are a network's parameters to continue from; ``data`` uploaded splits
-        (they go to the cluster once).
+        (they go to the cluster once); ``measure_test=False`` leaves the test digits alone
+        when the run ends (a tuning trial: only the one picked is scored, by ``ui.tuning``).
         """
         _forget_ended()
         run = cls(uuid.uuid4().hex[:12], config, data_name, data_source, browser, continued=weights is not None)
         try:
             run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
                                     browser=browser, weights=weights,
-                                    data=None if data is None else pool.scatter(data))
+                                    data=None if data is None else pool.scatter(data),
+                                    measure_test=measure_test)
         except TimeoutError as err:
             raise NoWorker(f"No worker could take the run within {pool.CALL_SECONDS:.0f} s: the training pool is "
                            "down or restarting. Try again in a moment; the presenter can check the server.") from err

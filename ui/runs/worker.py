@@ -56,8 +56,9 @@ class Run:
     """One run: a Trainer, its Control and the thread that drives it."""
 
     def __init__(self, run_id, splits, config, net=None, data_name="", data_source="sample", browser=None,
-                 scheduler=SCHEDULER, trainer=None, created=None):
+                 scheduler=SCHEDULER, trainer=None, created=None, measure_test=True):
         self.id = run_id
+        self.measure_test = measure_test  # False for tuning trials: only the one picked is scored, afterwards
         self.data_name, self.data_source = data_name, data_source
         self.browser = browser  # whose run this is; None: not checkpointed
         self.trainer = trainer or Trainer(splits, config, net, report_seconds=REPORT_SECONDS,
@@ -81,14 +82,15 @@ class Run:
         self._thread.start()
 
     def _work(self):
-        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy."""
+        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked."""
         try:
             saved = time.monotonic()
             for _ in self.trainer.run(self.control):
                 if time.monotonic() - saved > SAVE_SECONDS:
                     self.save()
                     saved = time.monotonic()
-            self.test_loss, self.test_acc = self.trainer.test()
+            if self.measure_test:
+                self.test_loss, self.test_acc = self.trainer.test()
         except Exception as e:  # a run must not die silently: the page shows what went wrong
             self.trainer.status, self.error = "failed", f"Training failed: {e}"
         finally:
@@ -102,7 +104,8 @@ class Run:
                                                "data_name": self.data_name, "test_acc": self.test_acc,
                                                "test_loss": self.test_loss, "created": self.created,
                                                "steps_per_epoch": self.trainer.steps_per_epoch,
-                                               "total_steps": self.trainer.total_steps})
+                                               "total_steps": self.trainer.total_steps,
+                                               "measure_test": self.measure_test})
 
     @classmethod
     def restore(cls, run_id, scheduler=SCHEDULER):
@@ -116,7 +119,8 @@ class Run:
         config = TrainConfig.from_dict(state["config"])
         trainer = restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS, transform=transform_for(config))
         run = cls(run_id, splits, config, data_name=extra["data_name"], data_source=extra["data_source"],
-                  browser=extra["browser"], scheduler=scheduler, trainer=trainer, created=extra["created"])
+                  browser=extra["browser"], scheduler=scheduler, trainer=trainer, created=extra["created"],
+                  measure_test=extra.get("measure_test", True))
         run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
         return run
 
@@ -173,11 +177,11 @@ class RunActor:
     """One run as an actor of the cluster: every method is a quick call; the training is the Run's thread.
 
     Created by ``ui.runs.pool``: fresh (``weights`` to continue from, ``data`` for uploaded
-    splits) or, with ``restore=True``, from the run's checkpoint.
+    splits, ``measure_test=False`` for a tuning trial) or, with ``restore=True``, from the run's checkpoint.
     """
 
     def __init__(self, run_id, config=None, data_source="sample", data_name="", browser=None, weights=None,
-                 data=None, restore=False):
+                 data=None, restore=False, measure_test=True):
         if restore:
             self.run = Run.restore(run_id)
             if self.run is None:
@@ -189,7 +193,8 @@ class RunActor:
         if weights is not None:  # continue from an uploaded model: its weights replace the random start
             net = Network.from_config(config)
             net.set_weights(weights)
-        self.run = Run(run_id, splits, config, net, data_name=data_name, data_source=data_source, browser=browser)
+        self.run = Run(run_id, splits, config, net, data_name=data_name, data_source=data_source, browser=browser,
+                       measure_test=measure_test)
 
     def start(self, paused=False):
         """Start training (held at once with paused=True, for Step); return the first snapshot."""
