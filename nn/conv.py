@@ -107,7 +107,9 @@ class Conv2D:
         for i in range(k):
             for j in range(k):
                 dx[:, :, i:i + ho, j:j + wo] += patch_grads[i, j]
-        return dx[:, :, lo:lo + h, lo:lo + w].transpose(1, 0, 2, 3)
+        # One small copy back to pixel-major memory, the layout of the layers before: mixing
+        # layouts in their element-wise backward would cost more than this copy (twice, measured).
+        return np.ascontiguousarray(dx[:, :, lo:lo + h, lo:lo + w].transpose(1, 2, 3, 0)).transpose(0, 3, 1, 2)
 
 
 def _pixel_rows(dz):

@@ -46,6 +46,9 @@ def extremes():
         m = f.metadata
         if f.name == "hidden":
             cases += [("hidden", (m["lo"],)), ("hidden", (m["hi"],) * m["max_count"])]
+        elif f.name == "conv":  # the most layers fit only with small kernels: 28 -> 27 -> 13 -> 12 -> 6 -> 5 -> 2
+            (k_lo, k_hi), most = m["kernels"], m["max_count"]
+            cases += [("conv", ((m["lo"], k_lo),)), ("conv", ((m["hi"], k_hi),)), ("conv", ((m["hi"], k_lo),) * most)]
         elif m["lo"] is not None:
             cases += [(f.name, m["lo"]), (f.name, m["hi"])]
         elif m["choices"] is not None:
@@ -58,6 +61,10 @@ def outside(f):
     lo, hi = f.metadata["lo"], f.metadata["hi"]
     if f.name == "hidden":
         return [(lo - 1,), (hi + 1,), (lo,) * (f.metadata["max_count"] + 1)]
+    if f.name == "conv":
+        k_lo, k_hi = f.metadata["kernels"]
+        too_many = ((8, 3),) * (f.metadata["max_count"] + 1)
+        return [((lo - 1, 5),), ((hi + 1, 5),), ((8, k_lo - 1),), ((8, k_hi + 1),), too_many]
     if isinstance(f.default, int):
         return [lo - 1, hi + 1]
     return [lo / 10 if lo > 0 else lo - 0.1, hi * 2]
@@ -95,12 +102,18 @@ def test_the_pages_widgets_have_the_settings_bounds_and_refuse_beyond(open_page)
         if f.name == "lr":
             options = at.select_slider(key="set_lr").options
             assert (float(options[0]), float(options[-1])) == (m["lo"], m["hi"])
+        elif f.name == "conv":
+            assert (widgets["set_conv_count"].min, widgets["set_conv_count"].max) == (0, m["max_count"])
         else:
             w = widgets["set_hidden_0" if f.name == "hidden" else f"set_{f.name}"]
             assert (w.min, w.max) == (m["lo"], m["hi"]), f.name
     at.number_input(key="set_epochs").set_value(0).run()
     assert at.number_input(key="set_epochs").value == 10  # the widget keeps its last good value
     assert not at.exception and not at.error
+    conv = next(f for f in BOUNDED if f.name == "conv").metadata
+    at.number_input(key="set_conv_count").set_value(1).run()
+    channels, kernel = at.number_input(key="set_conv_0_channels"), at.number_input(key="set_conv_0_kernel")
+    assert (channels.min, channels.max, kernel.min, kernel.max) == (conv["lo"], conv["hi"], *conv["kernels"])
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -29,6 +29,7 @@ CASES = {
          {"hidden": 128, "lr": 1e-2, "optimizer": "rmsprop", "val acc": 0.8},
          {"hidden": 256, "lr": 1e-4, "optimizer": "adam", "val acc": None}], ["hidden", "lr", "optimizer"]),
     weights.unit_grid: lambda: weights.unit_grid(inspection.tile(W[:, :64].T, 8), 0.5, 8, 0, 64, 3),
+    weights.filter_grid: lambda: weights.filter_grid(inspection.tile(RNG.normal(size=(6, 25)), 3, side=5), 1, 5, 3, 6),
     weights.unit_image: lambda: weights.unit_image(W[:, 0].reshape(28, 28), 0.5, "Unit 0: its 784 weights"),
     weights.digit_strip: lambda: weights.digit_strip(X[:8].reshape(-1, 28, 28), np.arange(8), RNG.random(8) * 7),
     weights.digit_means: lambda: weights.digit_means(np.r_[RNG.random(9), np.nan]),

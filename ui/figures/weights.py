@@ -48,7 +48,8 @@ def filter_grid(tiles, scale, side, cols, count):
               "text": [str(i) for i in range(count)], "textposition": "top center",
               "textfont": {"size": 10, "color": LABEL}, "hoverinfo": "skip", "showlegend": False}
     rows = tiles.shape[0] // step + 1
-    return _figure([_coded_heatmap(tiles, scale, hoverinfo="skip"), labels], 80 + 70 * rows, **IMAGE_AXES)
+    return _figure([_coded_heatmap(tiles, scale, hoverinfo="skip"), labels], 100 + 70 * rows,
+                   f"{count} filters of {side}×{side} weights", **IMAGE_AXES)
 
 
 def unit_image(weights, scale, title):
