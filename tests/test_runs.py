@@ -67,3 +67,22 @@ def test_unknown_or_unowned_runs_are_not_saved_or_found(splits, run_folder):
     run.join(60)
     assert list(run_folder.iterdir()) == []  # no browser: nothing written
     assert Run.restore("abcdef123456") is None
+
+
+def test_a_tuning_trial_leaves_the_test_digits_alone_even_after_a_restart(splits, monkeypatch):
+    scored = []
+    monkeypatch.setattr(runs.Trainer, "test", lambda self: scored.append(self) or (0.0, 1.0))
+    run = Run(uuid.uuid4().hex[:12], splits, TrainConfig(hidden=(16,), epochs=2, train_size=300), browser="me",
+              scheduler=Scheduler(1), measure_test=False)
+    run.start(paused=True)
+    run.control.step(3)
+    while run.trainer.step_count < 3:
+        run.join(0.05)
+    run.save()  # the worker dies here; the trial carries on elsewhere from its checkpoint
+    back = Run.restore(run.id)
+    run.control.stop()
+    run.join(60)
+    back.start()
+    back.join(60)
+    assert back.status == "done" and back.test_acc is None and run.test_acc is None
+    assert scored == []

@@ -83,7 +83,8 @@ def _study_view(me):
         if best is not None and study.running:
             st.metric("Best so far (validation accuracy)", f"{study.val_acc(best):.1%}",
                       help="Of the reports so far; trials still training may pass it.")
-            st.caption(f"Trial {best + 1}: `{study.settings_of(best)}`")
+            st.caption(f"Trial {best + 1}: `{study.settings_of(best)}`. Keep this page open until the study "
+                       "ends: the waiting trials start from here.")
         st.dataframe(rows, hide_index=True, key="tune_table",
                      column_config={"val acc": st.column_config.NumberColumn(format="percent")})
         st.plotly_chart(figures.tuning.parallel(rows, study.names), key="tune_parallel",
