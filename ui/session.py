@@ -176,6 +176,7 @@ class Session:
         self.study = Study(base, space, draws, halving, lambda config: self._start(config, data, measure_test=False),
                            self.splits())
         self.study.update()
+        self.study.drive()
         return self.study
 
     def step(self, config, size):

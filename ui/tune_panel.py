@@ -83,8 +83,8 @@ def _study_view(me):
         if best is not None and study.running:
             st.metric("Best so far (validation accuracy)", f"{study.val_acc(best):.1%}",
                       help="Of the reports so far; trials still training may pass it.")
-            st.caption(f"Trial {best + 1}: `{study.settings_of(best)}`. Keep this page open until the study "
-                       "ends: the waiting trials start from here.")
+            st.caption(f"Trial {best + 1}: `{study.settings_of(best)}`. The study goes on if you leave this "
+                       "page; its trials are in the saved runs.")
         st.dataframe(rows, hide_index=True, key="tune_table",
                      column_config={"val acc": st.column_config.NumberColumn(format="percent")})
         st.plotly_chart(figures.tuning.parallel(rows, study.names), key="tune_parallel",

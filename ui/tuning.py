@@ -3,8 +3,10 @@
 A ``Study`` starts its trials as ordinary runs of the session (``RunHandle.start`` with the
 browser id, so each is saved and can be opened on every page) but tells them to leave the
 test digits alone.  At most ``AT_ONCE`` trials train at a time, so one person's study takes
-turns with everyone else's runs instead of crowding them out; ``update``, called by the
-page while it polls, starts the next trials and applies successive halving (``nn.tune``).
+turns with everyone else's runs instead of crowding them out; ``update`` starts the next
+trials and applies successive halving (``nn.tune``).  ``drive`` calls it every second on a
+thread of its own until the study ends, so the study goes on when its page is closed; the
+page calls it too when it polls, so what it shows is fresh.
 Once every trial has ended, only the one with the best validation accuracy is scored on
 the test set; ``peek`` works out what scoring every trial would have claimed, for the
 page's lesson.  Not for Streamlit calls (``ui/tune_panel.py``) nor for choosing the trials
@@ -12,10 +14,12 @@ page's lesson.  Not for Streamlit calls (``ui/tune_panel.py``) nor for choosing 
 """
 
 import math
+import threading
 
 from nn.tune import Halving, apply, describe, pick, trials
 
 AT_ONCE = 2  # trials of one study training at the same time
+DRIVE_SECONDS = 1.0  # how often the study's own thread starts and stops trials
 
 
 class Study:
@@ -35,9 +39,26 @@ class Study:
         self._place, self._splits = place, splits
         self._test = None  # (trial, test accuracy) once the picked trial is scored
         self._peeked = None
+        self._lock = threading.Lock()  # the study's thread and the page both update it
+        self._ended = threading.Event()
+
+    def drive(self):
+        """Keep the study going on a thread of its own (no Streamlit calls there) until every trial has ended."""
+        def loop():
+            while not self._ended.wait(DRIVE_SECONDS):
+                self.update()
+                if not self.running:
+                    self._ended.set()
+
+        threading.Thread(target=loop, name="tuning-study", daemon=True).start()
 
     def update(self):
         """Stop the trials that fell behind at a rung, and start waiting ones while fewer than AT_ONCE train."""
+        with self._lock:
+            self._update()
+
+    def _update(self):
+        """``update`` without the lock."""
         for i, run in enumerate(self.runs):
             if run is not None and run.alive and self.halving and i not in self.stopped_at:
                 self._judge(i, run)
