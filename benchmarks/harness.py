@@ -133,15 +133,10 @@ def start_training(page, epochs=None, data=None, augment=False):
 
 
 def open_page(page, path=""):
-    """Open the app's page at path ('' for home), through the home page.
-
-    Streamlit runs a sub-page's file on its own (legacy multipage, no st.navigation) when it
-    is the first URL a fresh server is asked for, so the home page is always loaded first.
-    """
-    for url in [page.app_url] + ([f"{page.app_url}/{path}"] if path else []):
-        page.goto(url)
-        wait_for_app(page)
-        page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
+    """Open the app's page at path ('' for home) as a fresh visit: a new Streamlit session."""
+    page.goto(f"{page.app_url}/{path}")
+    wait_for_app(page)
+    page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
 
 
 def open_from_sidebar(page, title):

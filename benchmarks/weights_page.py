@@ -33,7 +33,7 @@ from nn.settings import TrainConfig  # noqa: E402
 from ui import session as state  # noqa: E402
 from ui.runs import Run  # noqa: E402
 
-REFRESH = 2.0  # pages/weights.py redraws a live run this often
+REFRESH = 2.0  # views/weights.py redraws a live run this often
 
 
 def window(run, page, seconds):
@@ -67,7 +67,7 @@ def main(argv=None):
     lab.run, lab.runs = run, [run]
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     page.session_state["session"] = lab
-    page.switch_page("pages/weights.py")
+    page.switch_page("views/weights.py")
     run.start()
     page.run()  # the first run loads the data and warms the caches
     if page.exception:
