@@ -6,6 +6,12 @@ lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice 
 the digits it drew, the scorecards of its finished runs.  Pages call its methods and
 read its properties; they never assign its fields or keep state of their own beyond
 their widgets.  The runs themselves train on worker processes (``ui.runs``).
+
+A browser's identity is its browser id: random, made here, kept in the page URL (``?b=``, which
+works in any browser it is sent to) and in a first-party cookie of this browser
+(``ui/frontend/remember_browser.js``), so a plain link opened in the same browser finds its saved
+runs again and reattaches the last one still learning.  A browser without the cookie or the
+address gets an id of its own and sees none of them.
 Not for drawing: figures are ``ui.figures``' job.
 """
 
@@ -21,13 +27,15 @@ from nn.digits.finetune import MyDigits, finetune
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
 from nn.network import N_CLASSES, N_INPUT
+from ui import frontend
 from ui.runs import store
-from ui.runs.handle import RunHandle
+from ui.runs.handle import ENDED, RunHandle
 
 # $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
 PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
                        or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
 KEY = "session"
+COOKIE = "mnist_playground_browser"  # holds the browser id in the browser
 
 
 def architecture(hidden, activation=None):
@@ -197,6 +205,11 @@ class Session:
             self.data_source, self.data_name = run.data_source, run.data_name
         return run
 
+    def reattach(self):
+        """Make this browser's newest saved run that has not ended the session's run (it carries on); return it."""
+        live = next((run_id for run_id, state in self.saved_runs() if state["status"] not in ENDED), None)
+        return None if live is None else self.open_run(live)
+
     def saved_runs(self):
         """Return [(run id, checkpoint state)] of this browser's saved runs, newest first."""
         return store.runs_of(self.browser)
@@ -239,14 +252,23 @@ def session():
     wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {})}
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
+    if st.context.cookies.get(COOKIE) != here.browser:
+        frontend.remember(COOKIE, here.browser)
     return here
 
 
 def _new_session():
-    """Return a Session for a new browser session: a reload or a shared URL brings back its browser id and run."""
-    browser = st.query_params.get("b", "")
+    """Return a Session for a new browser session.
+
+    A reload or a shared URL brings back its browser id and run; a plain link, the id this
+    browser's cookie remembers.  Without a run in the URL, the browser's last run that has not
+    ended becomes the session's run.
+    """
+    browser = st.query_params.get("b", "") or st.context.cookies.get(COOKIE, "")
     new = Session(browser if store.ID.match(browser) else None)
     run_id = st.query_params.get("run", "")
     if store.ID.match(run_id):
         new.open_run(run_id)
+    else:
+        new.reattach()
     return new

@@ -148,7 +148,7 @@ def saved_runs():
         return
     st.subheader("Saved runs of this browser")
     st.caption("Every run is saved as it trains, so a reload or a closed tab loses nothing. "
-               "Keep this page's address to find them again.")
+               "This browser finds them again from any link to the app; elsewhere, open this page's address.")
     rows = {run_id: f"{run_id[:6]} · {s['status']} · {s['extra']['data_name']} · "
                     f"{architecture(s['config']['hidden'])} · epoch {s['history'][-1]['epoch']:.1f}"
             if s["history"] else f"{run_id[:6]} · {s['status']}" for run_id, s in saved}

@@ -4,6 +4,7 @@
 - ``preload_plotly.js``: the home page loads Plotly in the background (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
+- ``remember_browser.js``: the browser keeps its id in a cookie, so a plain link finds its runs (``remember``).
 
 Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
 function expression, called with JSON arguments the app chose (never anything a person
@@ -46,6 +47,11 @@ def preload_plotly():
 def fix_canvas():
     """Keep the Draw page canvas's toolbar out of a stroke's way, and send each stroke the moment the pen lifts."""
     st.html(_script("canvas_fixes.js"), unsafe_allow_javascript=True)
+
+
+def remember(cookie, browser_id, days=365):
+    """Have the browser keep browser_id (a hex id the server made) in a first-party cookie for days."""
+    st.html(_script("remember_browser.js", cookie, browser_id, days), unsafe_allow_javascript=True)
 
 
 def _script(name, *args):
