@@ -114,6 +114,12 @@ def wait_for_points(page, n, key="curves", timeout=120_000):
     page.wait_for_function(f"([key, n]) => ({POINTS_JS})(key) >= n", arg=[key, n], timeout=timeout)
 
 
+def step_shown(page):
+    """Return the step number the Train page's progress bar shows."""
+    text = page.get_by_text(re.compile(r"^Step [\d,]+ of")).inner_text()
+    return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
+
+
 def start_training(page, epochs=None, data=None, augment=False):
     """Open the Train page, optionally pick the dataset (by the start of its label), the epochs and augmentation,
     press Start."""

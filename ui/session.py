@@ -35,6 +35,10 @@ from ui.runs.handle import ENDED, RunHandle
 PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
                        or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
 KEY = "session"
+# On which digits a test accuracy was measured, by data source ({n}: how many).
+TESTED_ON = {"sample": "the bundled sample's {n:,} test digits", "mnist": "the {n:,} MNIST test digits",
+             "upload": "the {n:,} test digits of your dataset"}
+PRETRAINED_TESTED_ON = TESTED_ON["mnist"].format(n=10_000)  # the bundled model was measured on the full MNIST
 COOKIE = "mnist_playground_browser"  # holds the browser id in the browser
 
 
@@ -51,6 +55,7 @@ class Model:
     net: object
     source: str
     meta: dict = field(default_factory=dict)
+    tested_on: str = ""  # on which digits its test accuracy was measured, e.g. 'the 10,000 MNIST test digits'
 
     @property
     def architecture(self):
@@ -89,7 +94,7 @@ def uploaded_splits(data, filename):
 def pretrained():
     """Return the bundled pretrained model, loaded once."""
     net, meta = load_model(PRETRAINED_PATH)
-    return Model(net, "bundled pretrained model", meta)
+    return Model(net, "bundled pretrained model", meta, PRETRAINED_TESTED_ON)
 
 
 class Session:
@@ -113,13 +118,14 @@ class Session:
         """Return the session's model: the current run's, else an uploaded one, else the pretrained one."""
         if self.run is not None:
             return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})",
-                         self.run.metadata())
+                         self.run.metadata(), self.tested_on(self.run.data_source))
         return self.uploaded or pretrained()
 
     def use_model_file(self, data, name):
         """Make an uploaded model file the session's model (raises ModelFileError if it is not one)."""
         net, meta = load_model(data, name)
-        self.uploaded = Model(net, f"uploaded {name}", meta)
+        self.uploaded = Model(net, f"uploaded {name}", meta, f"test digits of its training data ({meta.get('data')})"
+                              if meta.get("data") else "test digits not recorded in the file")
         if self.run is not None and not self.run.alive:
             self.run = None  # the upload becomes the active model on every page
 
@@ -127,16 +133,31 @@ class Session:
 
     def splits(self):
         """Return the splits of the dataset this session chose."""
-        return self.uploaded_data if self.data_source == "upload" else shared_splits(self.data_source)
+        return self._splits_of(self.data_source)
 
     def use_data_file(self, data, name):
         """Read an uploaded dataset file for training (raises DataError if it cannot be read)."""
         self.uploaded_data = uploaded_splits(data, name)
 
+    def _splits_of(self, source):
+        """Return the splits of data source 'sample', 'mnist' or 'upload', or None if this session has no upload."""
+        return self.uploaded_data if source == "upload" else shared_splits(source)
+
+    def tested_on(self, source):
+        """Return on which digits a model trained on data source ('sample', 'mnist', 'upload') was tested."""
+        splits = self._splits_of(source)
+        return "the test digits of an uploaded dataset" if splits is None else TESTED_ON[source].format(
+            n=len(splits.y_test))
+
+    def validated_on(self, run):
+        """Return on which digits run's validation accuracy is measured."""
+        splits = self._splits_of(run.data_source)
+        return "the validation digits" if splits is None else f"the {len(splits.y_val):,} validation digits"
+
     def choose_data(self, source):
         """Train on 'sample', 'mnist' or 'upload' from now on; if unreadable, keep the sample and return why."""
         try:
-            splits = self.uploaded_data if source == "upload" else shared_splits(source)
+            splits = self._splits_of(source)
         except DataError as err:
             self.data_source, self.data_name = "sample", shared_splits("sample").name
             return str(err)
@@ -210,6 +231,15 @@ class Session:
         live = next((run_id for run_id, state in self.saved_runs() if state["status"] not in ENDED), None)
         return None if live is None else self.open_run(live)
 
+    @staticmethod
+    def saved_status(run_id, state):
+        """Return (status, epoch) of saved run run_id as it is now: a run this server holds says its own."""
+        held = RunHandle.held(run_id)
+        if held is not None:
+            return held.status, held.epoch
+        status = "cut off, carries on when opened" if state["status"] in ("ready", "running") else state["status"]
+        return status, state["step_count"] / max(state["extra"].get("steps_per_epoch", 1), 1)
+
     def saved_runs(self):
         """Return [(run id, checkpoint state)] of this browser's saved runs, newest first."""
         return store.runs_of(self.browser)
@@ -239,7 +269,8 @@ class Session:
         _, acc = net.evaluate(splits.X_test, splits.y_test)
         meta = {**base.meta, "metrics": {**base.meta.get("metrics", {}), "test_accuracy": acc},
                 "data": f"{base.meta.get('data', '')}; fine-tuned on {len(self.digits)} drawn digits"}
-        self.uploaded = Model(net, f"fine-tuned on {len(self.digits)} of your digits, from the {base.source}", meta)
+        self.uploaded = Model(net, f"fine-tuned on {len(self.digits)} of your digits, from the {base.source}", meta,
+                              self.tested_on(self.data_source))
         self.run = None  # ended (fine-tuning waits for a run to end); it stays in self.runs
         return acc
 
@@ -252,9 +283,15 @@ def session():
     wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {})}
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
-    if st.context.cookies.get(COOKIE) != here.browser:
+    if _remembered() != here.browser:
         frontend.remember(COOKIE, here.browser)
     return here
+
+
+def _remembered():
+    """Return the browser id this browser's cookie holds, or '' (also where there are no request cookies)."""
+    value = st.context.cookies.get(COOKIE)
+    return value if isinstance(value, str) else ""  # AppTest's stand-in request holds no real cookies
 
 
 def _new_session():
@@ -264,11 +301,11 @@ def _new_session():
     browser's cookie remembers.  Without a run in the URL, the browser's last run that has not
     ended becomes the session's run.
     """
-    browser = st.query_params.get("b", "") or st.context.cookies.get(COOKIE, "")
-    new = Session(browser if store.ID.match(browser) else None)
+    known = st.query_params.get("b", "") or _remembered()
+    new = Session(known if store.ID.match(known) else None)
     run_id = st.query_params.get("run", "")
     if store.ID.match(run_id):
         new.open_run(run_id)
-    else:
+    elif new.browser == known:  # a browser seen before: a new id has no runs to look for
         new.reattach()
     return new

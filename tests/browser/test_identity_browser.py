@@ -8,15 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.harness import exceptions, open_page, start_training, wait_for_points
+from benchmarks.harness import exceptions, open_page, start_training, step_shown, wait_for_points
 
 pytestmark = pytest.mark.browser
-
-
-def step_shown(page):
-    """Return the step number the progress bar's text shows."""
-    text = page.get_by_text(re.compile(r"^Step [\d,]+ of")).inner_text()
-    return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
 
 
 def fresh_page(context, app_url):
@@ -37,6 +31,8 @@ def test_a_plain_link_in_the_same_browser_finds_the_run_and_another_browser_does
         tab.wait_for_url(re.compile(r"[?&]run=[0-9a-f]+"))
         run_id = re.search(r"[?&]run=([0-9a-f]+)", tab.url).group(1)
         first = step_shown(tab)
+        ticks = tab.locator(".st-key-curves .y2tick text").all_text_contents()  # the accuracy axis
+        assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks  # no "90%, 90%, 90%"
         assert not exceptions(tab)
         tab.close()  # the Streamlit session ends; the run goes on, on its worker
 

@@ -90,6 +90,11 @@ class RunHandle:
             run._carry_on()
         return run
 
+    @staticmethod
+    def held(run_id):
+        """Return this server's handle of run run_id if it has one, else None (never reads a checkpoint)."""
+        return LIVE.get(run_id)
+
     def _carry_on(self):
         """Put the run back on a worker from its checkpoint and let it go on training."""
         self._actor = pool.place(self.id, restore=True)
