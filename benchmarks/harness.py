@@ -120,10 +120,12 @@ def step_shown(page):
     return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
 
 
-def start_training(page, epochs=None, data=None, augment=False):
-    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs and augmentation,
-    press Start."""
+def start_training(page, epochs=None, data=None, augment=False, full_speed=False):
+    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs, augmentation and
+    full speed (not slow motion), press Start."""
     open_page(page, "train")
+    if full_speed:
+        choose_full_speed(page)
     if data is not None:
         page.locator(".st-key-set_data").get_by_text(data).click()
         page.get_by_test_id("stSidebar").get_by_text(re.compile(data, re.IGNORECASE)).wait_for()  # loaded
@@ -136,6 +138,12 @@ def start_training(page, epochs=None, data=None, augment=False):
         box.press("Enter")
         wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
+
+
+def choose_full_speed(page):
+    """Have the Train page train as fast as the server can, not in slow motion."""
+    page.locator(".st-key-speed").get_by_text("full speed").click()
+    wait_for_app(page)
 
 
 def open_page(page, path=""):

@@ -36,7 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import launch_browser, open_from_sidebar, running_app, wait_for_app  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    choose_full_speed,
+    launch_browser,
+    open_from_sidebar,
+    running_app,
+    wait_for_app,
+)
 
 VIEWPORT = {"width": 900, "height": 650}  # small pages: the browsers share the server's two cores
 DEFAULT_EPOCHS = 10  # the Train page's default, so the epochs box is left alone
@@ -178,6 +184,7 @@ def open_train_pages(browser, url, n, epochs):
             box.fill(str(epochs))
             box.press("Enter")
             wait_for_app(page, timeout=120_000)
+        choose_full_speed(page)  # the heaviest load: every run as fast as the server can
         page.get_by_role("button", name="Start training").wait_for()
     return pages
 

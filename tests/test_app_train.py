@@ -183,6 +183,15 @@ def test_a_new_session_of_the_same_browser_reattaches_its_run_that_has_not_ended
     assert stranger.session_state["session"].run is None and not stranger.session_state["session"].saved_runs()
 
 
+def test_speed_is_slow_motion_until_full_speed_is_chosen(train_page):
+    at = train_page
+    lab = at.session_state["session"]
+    assert at.button_group(key="speed").value == "🐢 slow motion" and lab.pace == state.SLOW_MOTION_SECONDS
+    run = start(at, LONG)
+    at.button_group(key="speed").set_value("⚡ full speed").run()
+    assert lab.pace is None and run.alive
+
+
 def test_learning_rate_changes_a_running_run(train_page):
     at = train_page
     run = start(at, LONG)

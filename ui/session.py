@@ -35,6 +35,7 @@ from ui.runs.handle import ENDED, RunHandle
 PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
                        or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
 KEY = "session"
+SLOW_MOTION_SECONDS = 30.0  # a run on the sample in slow motion: long enough to watch it learn
 # On which digits a test accuracy was measured, by data source ({n}: how many).
 TESTED_ON = {"sample": "the bundled sample's {n:,} test digits", "mnist": "the {n:,} MNIST test digits",
              "upload": "the {n:,} test digits of your dataset"}
@@ -110,6 +111,7 @@ class Session:
         self.uploaded_data = None  # Splits of an uploaded dataset file
         self.digits = MyDigits()  # digits drawn (or loaded) on the Draw page, with their labels
         self.step_target = None  # (run id, step) a Step asked the run to reach
+        self.pace = SLOW_MOTION_SECONDS  # runs are spread over this many seconds to be watched; None: full speed
         self._scorecards = {}  # run id -> Scorecard of its test digits
 
     # --- models -------------------------------------------------------------------------------
@@ -180,7 +182,8 @@ class Session:
                              dropout=net.dropout)
             weights = net.copy_weights()  # a copy: the upload itself stays as it was
         run = RunHandle.start(config, self.data_source, self.data_name, self.browser, weights=weights,
-                              data=self.uploaded_data if self.data_source == "upload" else None, paused=paused)
+                              data=self.uploaded_data if self.data_source == "upload" else None, paused=paused,
+                              pace=self.pace)
         self.runs.append(run)
         self.run = run
         return run
@@ -197,6 +200,12 @@ class Session:
         if self.run is not None:
             self.run.stop()
         self.run = None
+
+    def set_pace(self, slow):
+        """Train in slow motion (about SLOW_MOTION_SECONDS a run) or at full speed, the live run from now on."""
+        self.pace = SLOW_MOTION_SECONDS if slow else None
+        if self.training:
+            self.run.pace(self.pace)
 
     def set_lr(self, lr):
         """Give the live run a new learning rate, from its next step on."""

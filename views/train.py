@@ -17,12 +17,18 @@ from ui.train_controls import data_widgets, duration, key, settings_widgets
 from ui.uploads import uploader
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
+SLOW, FAST = "🐢 slow motion", "⚡ full speed"
 me = session()
 
 
 def apply_lr():
     """Give the running run the learning rate just chosen: it takes effect at its next step."""
     me.set_lr(st.session_state[key("lr")])
+
+
+def apply_speed():
+    """Train the running run, and the next ones, in slow motion or at full speed, as just chosen."""
+    me.set_pace(st.session_state.speed == SLOW)
 
 
 def buttons(config):
@@ -43,6 +49,10 @@ def buttons(config):
                            "Run one more batch or epoch (as chosen beside it), then hold: watch learning step by step.")
     size = row.segmented_control("Step size", ["batch", "epoch"], default="batch", key="step_size",
                                  required=True, label_visibility="collapsed", persist_state="session")
+    row.segmented_control("Speed", [SLOW, FAST], default=SLOW, key="speed", required=True, on_change=apply_speed,
+                          label_visibility="collapsed", persist_state="session",
+                          help="Slow motion spreads a run over about half a minute, so you can watch it learn; "
+                               "full speed trains as fast as the server can.")
     stop = row.button("Stop", key="stop", disabled=not alive,
                       help="End the run; its weights stay, and its test accuracy and mistakes are shown.")
     reset = row.button("Reset", key="reset", disabled=run is None,

@@ -49,15 +49,17 @@ class RunHandle:
     # --- making one ---------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, config, data_source="sample", data_name="", browser=None, weights=None, data=None, paused=False):
+    def start(cls, config, data_source="sample", data_name="", browser=None, weights=None, data=None, paused=False,
+              pace=None):
         """Place a new run on a worker and start it (held at once with paused=True); return its handle.
 
         ``weights`` are a network's parameters to continue from; ``data`` uploaded splits
-        (they go to the cluster once).
+        (they go to the cluster once); ``pace`` the seconds to spread the run over (None: full speed).
         """
         run = cls(uuid.uuid4().hex[:12], config, data_name, data_source, browser, continued=weights is not None)
         run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
-                                browser=browser, weights=weights, data=None if data is None else pool.scatter(data))
+                                browser=browser, weights=weights, data=None if data is None else pool.scatter(data),
+                                pace=pace)
         run._took(run._actor.start(paused).result(pool.CALL_SECONDS))
         return run
 
@@ -295,6 +297,10 @@ class RunHandle:
     def set_lr(self, lr):
         """Change the base learning rate from the run's next step on."""
         self._steer("set_lr", lr)
+
+    def pace(self, seconds):
+        """Spread the rest of the run over about seconds (slow motion); None: full speed."""
+        self._steer("pace", seconds)
 
     def _steer(self, method, *args):
         """Send a control to the run and make the next read fetch its new state."""
