@@ -126,7 +126,7 @@ class DrawPage:
     def __init__(self, browser, url):
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
         self.page.set_default_timeout(30_000)
-        self.page.goto(url)  # the home page first, as people come in (and so app.py sets up the pages)
+        self.page.goto(url)  # the home page first, as people come in
         self.settle()
         self.page.get_by_test_id("stSidebarNavLink").filter(has_text="Draw").click()
         self.page.wait_for_url(re.compile(r"/draw(\?|$)"))

@@ -114,10 +114,18 @@ def wait_for_points(page, n, key="curves", timeout=120_000):
     page.wait_for_function(f"([key, n]) => ({POINTS_JS})(key) >= n", arg=[key, n], timeout=timeout)
 
 
-def start_training(page, epochs=None, data=None, augment=False):
-    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs and augmentation,
-    press Start."""
+def step_shown(page):
+    """Return the step number the Train page's progress bar shows."""
+    text = page.get_by_text(re.compile(r"^Step [\d,]+ of")).inner_text()
+    return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def start_training(page, epochs=None, data=None, augment=False, full_speed=False):
+    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs, augmentation and
+    full speed (not slow motion), press Start."""
     open_page(page, "train")
+    if full_speed:
+        choose_full_speed(page)
     if data is not None:
         page.locator(".st-key-set_data").get_by_text(data).click()
         page.get_by_test_id("stSidebar").get_by_text(re.compile(data, re.IGNORECASE)).wait_for()  # loaded
@@ -132,16 +140,17 @@ def start_training(page, epochs=None, data=None, augment=False):
     page.get_by_role("button", name="Start training").click()
 
 
-def open_page(page, path=""):
-    """Open the app's page at path ('' for home), through the home page.
+def choose_full_speed(page):
+    """Have the Train page train as fast as the server can, not in slow motion."""
+    page.locator(".st-key-speed").get_by_text("full speed").click()
+    wait_for_app(page)
 
-    Streamlit runs a sub-page's file on its own (legacy multipage, no st.navigation) when it
-    is the first URL a fresh server is asked for, so the home page is always loaded first.
-    """
-    for url in [page.app_url] + ([f"{page.app_url}/{path}"] if path else []):
-        page.goto(url)
-        wait_for_app(page)
-        page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
+
+def open_page(page, path=""):
+    """Open the app's page at path ('' for home) as a fresh visit: a new Streamlit session."""
+    page.goto(f"{page.app_url}/{path}")
+    wait_for_app(page)
+    page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
 
 
 def open_from_sidebar(page, title):

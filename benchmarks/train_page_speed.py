@@ -94,7 +94,7 @@ def page_speed(browser, url, label, epochs, nice, window):
     page.set_default_timeout(300_000)
     page.app_url = url
     renice_browser(nice)
-    start_training(page, epochs=epochs, data=label)
+    start_training(page, epochs=epochs, data=label, full_speed=True)
     renice_browser(nice)
     seen = []  # (time a new step count first showed, that count), before the last step
     while not seen or time.perf_counter() - seen[0][0] < window:

@@ -38,6 +38,8 @@ class Control:
         self.paused = False
         self.stopped = False
         self._steps_left = 0  # steps allowed while paused, for Step
+        self.gap = 0.0  # at least this many seconds between steps (slow motion); 0: as fast as the machine goes
+        self._last = -math.inf  # when the last step was let go (time.monotonic)
 
     def pause(self):
         """Hold the run after its current step, dropping steps a Step asked for and not yet taken."""
@@ -64,20 +66,36 @@ class Control:
             self.stopped = True
             self._cond.notify_all()
 
-    def wait(self):
-        """Block while paused; return False once stopped, True when the next step may run."""
+    def set_gap(self, seconds):
+        """Leave at least this many seconds between steps from now on (0: as fast as the machine goes)."""
         with self._cond:
-            while self.paused and not self._steps_left and not self.stopped:
-                self.idle()
-                self._cond.wait()
-            if self.stopped:
-                return False
+            self.gap = seconds
+            self._cond.notify_all()
+
+    def wait(self):
+        """Block while paused, or until the gap since the last step has passed; return False once stopped.
+
+        Steps that Step asked for go at once, gap or not.
+        """
+        with self._cond:
+            while True:
+                while self.paused and not self._steps_left and not self.stopped:
+                    self.idle()
+                    self._cond.wait()
+                if self.stopped:
+                    return False
+                due = self._last + self.gap - time.monotonic()
+                if self.paused or due <= 0:
+                    break
+                self.idle()  # nothing to compute until then: give shared resources back
+                self._cond.wait(due)
+            self._last = time.monotonic()
             if self.paused:
                 self._steps_left -= 1
             return True
 
     def idle(self):
-        """Called when the run starts to hold; a subclass gives shared resources back here."""
+        """Called when the run starts to hold or to wait out a gap; a subclass gives shared resources back here."""
 
     @property
     def holding(self):

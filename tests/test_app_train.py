@@ -18,6 +18,8 @@ from nn.network import Network
 from nn.settings import TrainConfig
 from ui import figures
 from ui import session as state
+from ui.runs import store
+from ui.train_controls import duration as state_duration
 
 TINY = {"set_train_size": 300, "set_epochs": 2}
 LONG = {"set_train_size": 300, "set_epochs": 5000}  # a run that lasts until it is stopped
@@ -107,11 +109,23 @@ def test_a_short_run_shows_metrics_a_chart_and_its_results(train_page):
     assert len(at.get("plotly_chart")) == 2  # the confusion matrix and the runs compared
     assert at.get("image"), "the misread test digits are shown"
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 1  # the table of runs
+    assert [a.value for a in at.success] == [f"Done: 2 epochs in {state_duration(run.seconds)}."]
+    assert not errors(at), "a healthy run gets no diagnosis"
+    assert at.dataframe[0].value["test acc"][0] == f"{run.test_acc:.1%}"
+    assert f"Test accuracy: {run.test_acc:.2%} on the bundled sample's 1,000 test digits" in sidebar_text(at)
+    assert at.button(key="step").label == "Step a new run"  # Step after a finished run says what it does
+    assert "starts a new run" in at.button(key="step").help
+
+
+def sidebar_text(at):
+    """Return the sidebar's captions and markdown as one text."""
+    return " ".join(c.value for c in [*at.sidebar.caption, *at.sidebar.markdown])
 
 
 def test_stop_ends_the_run_and_keeps_its_weights(train_page):
     at = train_page
     run = start(at, LONG)
+    assert at.dataframe[0].value["test acc"][0] == "–"  # not a literal None while it trains
     assert at.button(key="stop").disabled is False
     at.button(key="stop").click().run()
     settle(at)
@@ -147,6 +161,38 @@ def test_step_takes_one_batch_then_one_epoch(train_page):
     assert at.button(key="resume").disabled is False
 
 
+def test_the_saved_runs_list_says_how_a_run_is_now_not_at_its_last_checkpoint(train_page, wait_until):
+    at = train_page
+    run = start(at, LONG)
+    assert wait_until(lambda: store.load(run.id, with_arrays=False) is not None, 60)  # checkpointed while running
+    at.button(key="pause").click().run()
+    settle(at)
+    assert store.load(run.id, with_arrays=False)[1]["status"] == "running"  # what the checkpoint says
+    saved = at.selectbox(key="saved_run").options[0]
+    assert saved.startswith(f"{run.id[:6]} · paused · ") and f"epoch {run.epoch:.1f} of 5000" in saved, saved
+
+
+def test_a_new_session_of_the_same_browser_reattaches_its_run_that_has_not_ended(train_page, open_page, wait_until):
+    at = train_page
+    run = start(at, LONG)
+    browser = at.session_state["session"].browser
+    assert wait_until(lambda: store.load(run.id, with_arrays=False) is not None, 60)
+    again = open_page("train", query={"b": browser})  # no run in the address
+    assert again.session_state["session"].run is run
+    assert again.query_params["run"] == run.id
+    stranger = open_page("train")
+    assert stranger.session_state["session"].run is None and not stranger.session_state["session"].saved_runs()
+
+
+def test_speed_is_slow_motion_until_full_speed_is_chosen(train_page):
+    at = train_page
+    lab = at.session_state["session"]
+    assert at.button_group(key="speed").value == "🐢 slow motion" and lab.pace == state.SLOW_MOTION_SECONDS
+    run = start(at, LONG)
+    at.button_group(key="speed").set_value("⚡ full speed").run()
+    assert lab.pace is None and run.alive
+
+
 def test_learning_rate_changes_a_running_run(train_page):
     at = train_page
     run = start(at, LONG)
@@ -169,6 +215,19 @@ def test_a_loss_that_blows_up_stops_the_run_and_says_why(train_page):
     assert any("learning rate may be too high" in e for e in errors(at))
     assert all(w.dtype.kind == "f" for w in run.net.copy_weights().values())
     assert "Test accuracy" in metrics(at)
+
+
+def test_a_run_that_ends_without_learning_says_what_went_wrong(train_page):
+    at = train_page
+    at.select_slider(key="set_lr").set_value(10.0)
+    run = start(at, {"set_epochs": 2})  # the whole sample
+    assert settle(at).status == "done"  # nothing became NaN...
+    assert not at.success, "...but it is no success"
+    assert any("did not learn" in w.value for w in at.warning)
+    shown = errors(at)
+    assert any(e.startswith("The training diverged") and "learning rate 10 is too high" in e for e in shown), shown
+    assert any(e.startswith("The network is dead") for e in shown), shown
+    assert run.history[-1]["val_acc"] < 0.2
 
 
 def test_a_bad_model_file_says_why_and_keeps_the_model(train_page):

@@ -2,6 +2,7 @@
 
 import math
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -166,6 +167,45 @@ def test_pause_holds_even_after_an_unfinished_step_request():
     control.resume()  # ... Resume before they are done ...
     control.pause()  # ... then Pause: the run must hold after its current step
     assert control.holding
+
+
+class Paced(Control):
+    """A Control that notes when each step was let go and how often it gave its resources back."""
+
+    def __init__(self):
+        super().__init__()
+        self.times, self.idles = [], 0
+
+    def wait(self):
+        go = super().wait()
+        self.times.append(time.monotonic())
+        return go
+
+    def idle(self):
+        self.idles += 1
+
+
+def test_a_gap_spaces_the_steps_and_gives_resources_back_in_between(splits):
+    control = Paced()
+    control.set_gap(0.02)
+    trainer = Trainer(splits, TrainConfig(train_size=64 * 4, epochs=2), report_seconds=0)
+    for _ in trainer.run(control):
+        pass
+    assert trainer.status == "done" and trainer.step_count == 8
+    assert min(np.diff(control.times)) >= 0.02 * 0.99  # at least the gap between steps
+    assert control.idles >= 7  # the compute slot is free while a slow-motion run waits
+
+
+def test_steps_asked_for_go_at_once_whatever_the_gap():
+    control = Control()
+    control.set_gap(3600.0)
+    control.pause()
+    control.step(3)
+    took = []
+    worker = threading.Thread(target=lambda: took.extend(control.wait() for _ in range(3)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert took == [True, True, True]
 
 
 def test_learning_rate_changed_mid_run_is_used(splits):

@@ -6,6 +6,12 @@ lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice 
 the digits it drew, the scorecards of its finished runs, its tuning study.  Pages call its methods and
 read its properties; they never assign its fields or keep state of their own beyond
 their widgets.  The runs themselves train on worker processes (``ui.runs``).
+
+A browser's identity is its browser id: random, made here, kept in the page URL (``?b=``, which
+works in any browser it is sent to) and in a first-party cookie of this browser
+(``ui/frontend/remember_browser.js``), so a plain link opened in the same browser finds its saved
+runs again and reattaches the last one still learning.  A browser without the cookie or the
+address gets an id of its own and sees none of them.
 Not for drawing: figures are ``ui.figures``' job.
 """
 
@@ -21,14 +27,21 @@ from nn.digits.finetune import MyDigits, finetune
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
 from nn.network import describe
+from ui import frontend
 from ui.runs import store
-from ui.runs.handle import RunHandle
+from ui.runs.handle import ENDED, RunHandle
 from ui.tuning import Study
 
 # $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
 PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
                        or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
 KEY = "session"
+SLOW_MOTION_SECONDS = 30.0  # a run on the sample in slow motion: long enough to watch it learn
+# On which digits a test accuracy was measured, by data source ({n}: how many).
+TESTED_ON = {"sample": "the bundled sample's {n:,} test digits", "mnist": "the {n:,} MNIST test digits",
+             "upload": "the {n:,} test digits of your dataset"}
+PRETRAINED_TESTED_ON = TESTED_ON["mnist"].format(n=10_000)  # the bundled model was measured on the full MNIST
+COOKIE = "mnist_playground_browser"  # holds the browser id in the browser
 
 
 def architecture(hidden, activation=None, conv=()):
@@ -44,6 +57,7 @@ class Model:
     net: object
     source: str
     meta: dict = field(default_factory=dict)
+    tested_on: str = ""  # on which digits its test accuracy was measured, e.g. 'the 10,000 MNIST test digits'
 
     @property
     def architecture(self):
@@ -82,7 +96,7 @@ def uploaded_splits(data, filename):
 def pretrained():
     """Return the bundled pretrained model, loaded once."""
     net, meta = load_model(PRETRAINED_PATH)
-    return Model(net, "bundled pretrained model", meta)
+    return Model(net, "bundled pretrained model", meta, PRETRAINED_TESTED_ON)
 
 
 class Session:
@@ -99,6 +113,7 @@ class Session:
         self.digits = MyDigits()  # digits drawn (or loaded) on the Draw page, with their labels
         self.step_target = None  # (run id, step) a Step asked the run to reach
         self.study = None  # the latest tuning Study (ui.tuning) of the Tune section
+        self.pace = SLOW_MOTION_SECONDS  # runs are spread over this many seconds to be watched; None: full speed
         self._scorecards = {}  # run id -> Scorecard of its test digits
 
     # --- models -------------------------------------------------------------------------------
@@ -107,13 +122,14 @@ class Session:
         """Return the session's model: the current run's, else an uploaded one, else the pretrained one."""
         if self.run is not None:
             return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})",
-                         self.run.metadata())
+                         self.run.metadata(), self.tested_on(self.run.data_source))
         return self.uploaded or pretrained()
 
     def use_model_file(self, data, name):
         """Make an uploaded model file the session's model (raises ModelFileError if it is not one)."""
         net, meta = load_model(data, name)
-        self.uploaded = Model(net, f"uploaded {name}", meta)
+        self.uploaded = Model(net, f"uploaded {name}", meta, f"test digits of its training data ({meta.get('data')})"
+                              if meta.get("data") else "test digits not recorded in the file")
         if self.run is not None and not self.run.alive:
             self.run = None  # the upload becomes the active model on every page
 
@@ -121,16 +137,31 @@ class Session:
 
     def splits(self):
         """Return the splits of the dataset this session chose."""
-        return self.uploaded_data if self.data_source == "upload" else shared_splits(self.data_source)
+        return self._splits_of(self.data_source)
 
     def use_data_file(self, data, name):
         """Read an uploaded dataset file for training (raises DataError if it cannot be read)."""
         self.uploaded_data = uploaded_splits(data, name)
 
+    def _splits_of(self, source):
+        """Return the splits of data source 'sample', 'mnist' or 'upload', or None if this session has no upload."""
+        return self.uploaded_data if source == "upload" else shared_splits(source)
+
+    def tested_on(self, source):
+        """Return on which digits a model trained on data source ('sample', 'mnist', 'upload') was tested."""
+        splits = self._splits_of(source)
+        return "the test digits of an uploaded dataset" if splits is None else TESTED_ON[source].format(
+            n=len(splits.y_test))
+
+    def validated_on(self, run):
+        """Return on which digits run's validation accuracy is measured."""
+        splits = self._splits_of(run.data_source)
+        return "the validation digits" if splits is None else f"the {len(splits.y_val):,} validation digits"
+
     def choose_data(self, source):
         """Train on 'sample', 'mnist' or 'upload' from now on; if unreadable, keep the sample and return why."""
         try:
-            splits = self.uploaded_data if source == "upload" else shared_splits(source)
+            splits = self._splits_of(source)
         except DataError as err:
             self.data_source, self.data_name = "sample", shared_splits("sample").name
             return str(err)
@@ -152,7 +183,7 @@ class Session:
             config = replace(config, hidden=tuple(net.sizes[1:-1]), activation=net.activation, init=net.init,
                              dropout=net.dropout, conv=net.conv_spec)
             weights = net.copy_weights()  # a copy: the upload itself stays as it was
-        self.run = self._start(config, self._data(), weights=weights, paused=paused)
+        self.run = self._start(config, self._data(), weights=weights, paused=paused, pace=self.pace)
         return self.run
 
     def _data(self):
@@ -192,6 +223,12 @@ class Session:
             self.run.stop()
         self.run = None
 
+    def set_pace(self, slow):
+        """Train in slow motion (about SLOW_MOTION_SECONDS a run) or at full speed, the live run from now on."""
+        self.pace = SLOW_MOTION_SECONDS if slow else None
+        if self.training:
+            self.run.pace(self.pace)
+
     def set_lr(self, lr):
         """Give the live run a new learning rate, from its next step on."""
         if self.training:
@@ -219,6 +256,20 @@ class Session:
         if run.data_source in ("sample", "mnist"):
             self.data_source, self.data_name = run.data_source, run.data_name
         return run
+
+    def reattach(self):
+        """Make this browser's newest saved run that has not ended the session's run (it carries on); return it."""
+        live = next((run_id for run_id, state in self.saved_runs() if state["status"] not in ENDED), None)
+        return None if live is None else self.open_run(live)
+
+    @staticmethod
+    def saved_status(run_id, state):
+        """Return (status, epoch) of saved run run_id as it is now: a run this server holds says its own."""
+        held = RunHandle.held(run_id)
+        if held is not None:
+            return held.status, held.epoch
+        status = "cut off, carries on when opened" if state["status"] in ("ready", "running") else state["status"]
+        return status, state["step_count"] / max(state["extra"].get("steps_per_epoch", 1), 1)
 
     def saved_runs(self):
         """Return [(run id, checkpoint state)] of this browser's saved runs, newest first."""
@@ -261,7 +312,8 @@ class Session:
         _, acc = net.evaluate(splits.X_test, splits.y_test)
         meta = {**base.meta, "metrics": {**base.meta.get("metrics", {}), "test_accuracy": acc},
                 "data": f"{base.meta.get('data', '')}; fine-tuned on {len(self.digits)} drawn digits"}
-        self.uploaded = Model(net, f"fine-tuned on {len(self.digits)} of your digits, from the {base.source}", meta)
+        self.uploaded = Model(net, f"fine-tuned on {len(self.digits)} of your digits, from the {base.source}", meta,
+                              self.tested_on(self.data_source))
         self.run = None  # ended (fine-tuning waits for a run to end); it stays in self.runs
         return acc
 
@@ -274,14 +326,29 @@ def session():
     wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {})}
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
+    if _remembered() != here.browser:
+        frontend.remember(COOKIE, here.browser)
     return here
 
 
+def _remembered():
+    """Return the browser id this browser's cookie holds, or '' (also where there are no request cookies)."""
+    value = st.context.cookies.get(COOKIE)
+    return value if isinstance(value, str) else ""  # AppTest's stand-in request holds no real cookies
+
+
 def _new_session():
-    """Return a Session for a new browser session: a reload or a shared URL brings back its browser id and run."""
-    browser = st.query_params.get("b", "")
-    new = Session(browser if store.ID.match(browser) else None)
+    """Return a Session for a new browser session.
+
+    A reload or a shared URL brings back its browser id and run; a plain link, the id this
+    browser's cookie remembers.  Without a run in the URL, the browser's last run that has not
+    ended becomes the session's run.
+    """
+    known = st.query_params.get("b", "") or _remembered()
+    new = Session(known if store.ID.match(known) else None)
     run_id = st.query_params.get("run", "")
     if store.ID.match(run_id):
         new.open_run(run_id)
+    elif new.browser == known:  # a browser seen before: a new id has no runs to look for
+        new.reattach()
     return new

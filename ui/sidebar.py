@@ -10,6 +10,7 @@ def model_block(session):
         st.subheader("Model")
         st.markdown(f"**{model.architecture}**  \n{model.source}")
         acc = model.accuracy
-        st.caption(f"Test accuracy: {acc:.2%}" if acc is not None else "Test accuracy: not measured yet")
+        st.caption(f"Test accuracy: {acc:.2%} on {model.tested_on}" if acc is not None
+                   else "Test accuracy: not measured yet (it is, once a run ends)")
         st.subheader("Data")
         st.caption(session.data_name)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from benchmarks.harness import chart_points, start_training, wait_for_points
+from benchmarks.harness import chart_points, start_training, step_shown, wait_for_points
 
 pytestmark = pytest.mark.browser
 
@@ -15,12 +15,6 @@ pytestmark = pytest.mark.browser
 def metric(page, label):
     """Return the locator of the metric with this label."""
     return page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").filter(has_text=label))
-
-
-def step_shown(page):
-    """Return the step number the progress bar's text shows."""
-    text = page.get_by_text(re.compile(r"^Step [\d,]+ of")).inner_text()
-    return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
 
 
 def test_training_grows_the_chart_in_place_and_stops(page):

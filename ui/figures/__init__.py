@@ -10,4 +10,6 @@ Streamlit calls or the JavaScript pages run (``ui.frontend``) nor for maths (``n
 
 from ui.figures import base, digits, drawing, palette, training, tuning, weights
 
-__all__ = ["base", "digits", "drawing", "palette", "training", "tuning", "weights"]
+STATIC = {"displayModeBar": False}  # st.plotly_chart's config for a figure whose mode bar serves nothing
+
+__all__ = ["STATIC", "base", "digits", "drawing", "palette", "training", "tuning", "weights"]

@@ -11,6 +11,7 @@ from ui.figures.base import figure, thin
 from ui.figures.palette import COUNTS, GRID, LEARNING_RATE, TRAIN, VALIDATION
 
 DIGITS = [str(d) for d in range(10)]
+PERCENT = "~%"  # as many decimals as the ticks need: 90.5%, 91% (".0%" makes 90.5 and 91 both "90%"/"91%" twins)
 
 
 def curves(history, revision="live"):
@@ -32,7 +33,7 @@ def curves(history, revision="live"):
         yaxis3={"overlaying": "y", "side": "right", "type": "log", "showgrid": False, "tickformat": "~g", "dtick": 1,
                 "tickfont": {"color": LEARNING_RATE}},
         xaxis2={"domain": [0.6, 1], "title": {"text": "epoch"}, "rangemode": "tozero"},
-        yaxis2={"anchor": "x2", "title": {"text": "accuracy"}, "tickformat": ".0%"},
+        yaxis2={"anchor": "x2", "title": {"text": "accuracy"}, "tickformat": PERCENT},
     )
     return figure(data, layout)
 
@@ -41,7 +42,7 @@ def compare(runs):
     """Return the validation accuracy of each (name, history) in runs, overlaid (coloured by the theme, run by run)."""
     data = [_line(thin(h), "val_acc", name, None, ("x", "y")) for name, h in runs if h]
     layout = _layout(320, "compare", showlegend=True, xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
-                     yaxis={"title": {"text": "validation accuracy"}, "tickformat": ".0%"})
+                     yaxis={"title": {"text": "validation accuracy"}, "tickformat": PERCENT})
     return figure(data, layout)
 
 

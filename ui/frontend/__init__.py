@@ -4,6 +4,8 @@
 - ``preload_plotly.js``: the home page loads Plotly in the background (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
+- ``draw_layout.css``: on a phone, the Draw page shows the digit read above the canvas (``draw_layout``).
+- ``remember_browser.js``: the browser keeps its id in a cookie, so a plain link finds its runs (``remember``).
 
 Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
 function expression, called with JSON arguments the app chose (never anything a person
@@ -15,6 +17,8 @@ import json
 from pathlib import Path
 
 import streamlit as st
+
+from ui import figures
 
 HERE = Path(__file__).parent
 # Streamlit's own Plotly bundle, which the browser fetches for any Plotly chart anyway; importing it defines Plotly.
@@ -32,7 +36,7 @@ def live_chart(figure, key):
     once a second while training.  Falls back to st.plotly_chart if Streamlit's Plotly bundle is not found.
     """
     if PLOTLY_BUNDLE is None:
-        st.plotly_chart(figure, key=key, config={"displayModeBar": False})
+        st.plotly_chart(figure, key=key, config=figures.STATIC)
     else:
         _live(key=key, data={"figure": json.loads(figure.to_json()), "bundle": PLOTLY_BUNDLE.name})
 
@@ -46,6 +50,16 @@ def preload_plotly():
 def fix_canvas():
     """Keep the Draw page canvas's toolbar out of a stroke's way, and send each stroke the moment the pen lifts."""
     st.html(_script("canvas_fixes.js"), unsafe_allow_javascript=True)
+
+
+def draw_layout():
+    """On a narrow screen, put the Draw page's reading (digit and confidence) above its canvas, all on one screen."""
+    st.html(HERE / "draw_layout.css")
+
+
+def remember(cookie, browser_id, days=365):
+    """Have the browser keep browser_id (a hex id the server made) in a first-party cookie for days."""
+    st.html(_script("remember_browser.js", cookie, browser_id, days), unsafe_allow_javascript=True)
 
 
 def _script(name, *args):

@@ -57,12 +57,13 @@ class RunHandle:
 
     @classmethod
     def start(cls, config, data_source="sample", data_name="", browser=None, weights=None, data=None, paused=False,
-              measure_test=True):
+              measure_test=True, pace=None):
         """Place a new run on a worker and start it (held at once with paused=True); return its handle.
 
         ``weights`` are a network's parameters to continue from; ``data`` uploaded splits
         (they go to the cluster once); ``measure_test=False`` leaves the test digits alone
-        when the run ends (a tuning trial: only the one picked is scored, by ``ui.tuning``).
+        when the run ends (a tuning trial: only the one picked is scored, by ``ui.tuning``);
+        ``pace`` the seconds to spread the run over (None: full speed).
         """
         _forget_ended()
         run = cls(uuid.uuid4().hex[:12], config, data_name, data_source, browser, continued=weights is not None)
@@ -70,7 +71,7 @@ class RunHandle:
             run._actor = pool.place(run.id, config=config.to_dict(), data_source=data_source, data_name=data_name,
                                     browser=browser, weights=weights,
                                     data=None if data is None else pool.scatter(data),
-                                    measure_test=measure_test)
+                                    measure_test=measure_test, pace=pace)
         except TimeoutError as err:
             raise NoWorker(f"No worker could take the run within {pool.CALL_SECONDS:.0f} s: the training pool is "
                            "down or restarting. Try again in a moment; the presenter can check the server.") from err
@@ -106,6 +107,11 @@ class RunHandle:
         if state["status"] in ("ready", "running"):
             run._carry_on()
         return run
+
+    @staticmethod
+    def held(run_id):
+        """Return this server's handle of run run_id if it has one, else None (never reads a checkpoint)."""
+        return LIVE.get(run_id)
 
     def _carry_on(self):
         """Put the run back on a worker from its checkpoint and let it train on; the history is the checkpoint's."""
@@ -302,6 +308,10 @@ class RunHandle:
     def set_lr(self, lr):
         """Change the base learning rate from the run's next step on."""
         self._steer("set_lr", lr)
+
+    def pace(self, seconds):
+        """Spread the rest of the run over about seconds (slow motion); None: full speed."""
+        self._steer("pace", seconds)
 
     def _steer(self, method, *args):
         """Send a control to the run and make the next read fetch its new state."""

@@ -27,6 +27,10 @@ from ui.runs import store
 from ui.runs.scheduler import ScheduledControl, Scheduler
 
 REPORT_SECONDS = 0.5  # the charts' refresh: fast enough to look live, rare enough to cost little
+# Slow motion: a run spread over the seconds asked for, reported more often so its chart has 100+ points,
+# and never held below this many steps a second (so a tiny run does not crawl).
+SLOW_REPORT_SECONDS = 0.2
+SLOW_MIN_STEPS_PER_SECOND = 20
 # How often a live run is checkpointed: at most this much training is lost in a crash.
 SAVE_SECONDS = float(os.environ.get("PLAYGROUND_SAVE_SECONDS", "5"))
 WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the web process, which serves pages
@@ -68,6 +72,13 @@ class Run:
         self.error = ""
         self.created = created or time.time()
         self._thread = None
+
+    def pace(self, seconds):
+        """Spread the run over about seconds (slow motion, see SLOW_MIN_STEPS_PER_SECOND); None: full speed."""
+        t = self.trainer
+        gap = min(1 / SLOW_MIN_STEPS_PER_SECOND, seconds / max(t.total_steps, 1)) if seconds else 0.0
+        t.report_seconds = SLOW_REPORT_SECONDS if seconds else REPORT_SECONDS
+        self.control.set_gap(gap)
 
     @property
     def config(self):
@@ -181,7 +192,7 @@ class RunActor:
     """
 
     def __init__(self, run_id, config=None, data_source="sample", data_name="", browser=None, weights=None,
-                 data=None, restore=False, measure_test=True):
+                 data=None, restore=False, measure_test=True, pace=None):
         if restore:
             self.run = Run.restore(run_id)
             if self.run is None:
@@ -195,6 +206,7 @@ class RunActor:
             net.set_weights(weights)
         self.run = Run(run_id, splits, config, net, data_name=data_name, data_source=data_source, browser=browser,
                        measure_test=measure_test)
+        self.run.pace(pace)
 
     def start(self, paused=False):
         """Start training (held at once with paused=True, for Step); return the first snapshot."""
@@ -226,6 +238,10 @@ class RunActor:
     def set_lr(self, lr):
         """Change the base learning rate from the next step on."""
         self.run.trainer.lr = lr
+
+    def pace(self, seconds):
+        """Spread the rest of the run over about seconds (slow motion); None: full speed."""
+        self.run.pace(seconds)
 
     def snapshot(self, since=0):
         """Return the run's numbers (see ``Run.snapshot``)."""

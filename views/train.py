@@ -9,6 +9,7 @@ section (``ui/tune_panel.py``).
 
 import streamlit as st
 
+from nn.explain.diagnosis import diagnose
 from nn.files.model_file import ModelFileError
 from ui import figures, frontend
 from ui.runs.handle import NoWorker
@@ -19,13 +20,18 @@ from ui.tune_panel import tune_section
 from ui.uploads import uploader
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
-CHART = {"displayModeBar": False}
+SLOW, FAST = "🐢 slow motion", "⚡ full speed"
 me = session()
 
 
 def apply_lr():
     """Give the running run the learning rate just chosen: it takes effect at its next step."""
     me.set_lr(st.session_state[key("lr")])
+
+
+def apply_speed():
+    """Train the running run, and the next ones, in slow motion or at full speed, as just chosen."""
+    me.set_pace(st.session_state.speed == SLOW)
 
 
 def buttons(config):
@@ -38,10 +44,18 @@ def buttons(config):
                        help="Train fresh weights with the settings on the left (Stop or Reset the current run first).")
     pause = row.button("Pause", key="pause", disabled=not alive or paused, help="Hold the run; the weights stay.")
     resume = row.button("Resume", key="resume", disabled=not paused, help="Let a paused run go on.")
-    step = row.button("Step", key="step", disabled=alive and not paused or (not alive and config is None),
-                      help="Run one more batch or epoch (as chosen beside it), then hold: watch learning step by step.")
+    ended = run is not None and not alive
+    step = row.button("Step a new run" if ended else "Step", key="step",
+                      disabled=alive and not paused or (not alive and config is None),
+                      help="The last run has ended: this starts a new run from fresh random weights with the settings "
+                           "on the left, and holds it after one batch or epoch." if ended else
+                           "Run one more batch or epoch (as chosen beside it), then hold: watch learning step by step.")
     size = row.segmented_control("Step size", ["batch", "epoch"], default="batch", key="step_size",
                                  required=True, label_visibility="collapsed", persist_state="session")
+    row.segmented_control("Speed", [SLOW, FAST], default=SLOW, key="speed", required=True, on_change=apply_speed,
+                          label_visibility="collapsed", persist_state="session",
+                          help="Slow motion spreads a run over about half a minute, so you can watch it learn; "
+                               "full speed trains as fast as the server can.")
     stop = row.button("Stop", key="stop", disabled=not alive,
                       help="End the run; its weights stay, and its test accuracy and mistakes are shown.")
     reset = row.button("Reset", key="reset", disabled=run is None,
@@ -62,8 +76,8 @@ def buttons(config):
     st.rerun()  # redraw the buttons for the run's new state
 
 
-def status_line(run):
-    """Say what the run is doing, and why it ended if it did not finish."""
+def status_line(run, found):
+    """Say what the run is doing, and why it ended if it did not finish; found are its Diagnoses."""
     status = run.status
     if status == "queued":
         ahead = run.queued_ahead or 0
@@ -75,6 +89,9 @@ def status_line(run):
         st.info(f"Paused at step {run.step_count:,}. Resume, or Step a batch or an epoch at a time.", icon="⏸️")
     elif status == "finishing":
         st.info("Measuring the test accuracy…", icon="🧮")
+    elif status == "done" and any(d.kind != "overfitting" for d in found):
+        st.warning(f"Ran all {run.epoch:g} epochs in {duration(run.seconds)}, but it did not learn: see why below.",
+                   icon="⚠️")
     elif status == "done":
         st.success(f"Done: {run.epoch:g} epochs in {duration(run.seconds)}.", icon="✅")
     elif status == "stopped":
@@ -85,6 +102,8 @@ def status_line(run):
         st.error(run.error, icon="❌")
     if run.notice:
         st.warning(run.notice, icon="🔁")
+    for d in found:
+        st.error(d.text(), icon="🩺")
 
 
 def live_view():
@@ -97,7 +116,7 @@ def live_view():
         if run is None:
             st.info("Choose settings on the left and press **Start training** (or **Step** to go one batch at a time).")
             return
-        status_line(run)
+        status_line(run, diagnose(run.history, run.config, run.status))
         share, left = run.progress()
         speed = f" · {run.step_count / run.seconds:,.0f} steps/s" if run.seconds else ""
         eta = f" · about {duration(left)} left" if left is not None and run.alive else ""
@@ -106,7 +125,9 @@ def live_view():
         c = st.columns(3)
         c[0].metric("Epoch", f"{run.epoch:.1f} / {run.config.epochs}")
         c[1].metric("Train loss", f"{last['train_loss']:.3f}" if last else "–")
-        c[2].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–")
+        c[2].metric("Validation accuracy", f"{last['val_acc']:.1%}" if last else "–",
+                    help=f"Share of {me.validated_on(run)} (held out of training) read right, measured at each "
+                         "report.")
         frontend.live_chart(figures.training.curves(run.history, run.id), key="curves")
         if poll and not me.changing():
             st.rerun()  # the run has settled: redraw the whole page once (buttons, results) and stop polling
@@ -123,7 +144,7 @@ def results(run):
     with left:
         st.metric("Test accuracy", f"{run.test_acc:.2%}",
                   help=f"Share of the {len(y_test):,} test digits, never seen in training, read right.")
-        st.plotly_chart(figures.training.confusion(card.confusion), key="confusion", config=CHART)
+        st.plotly_chart(figures.training.confusion(card.confusion), key="confusion", config=figures.STATIC)
     with right:
         st.markdown(f"**Misread test digits** ({card.misread:,}; the most confident mistakes first)")
         if len(card.wrong):
@@ -134,14 +155,21 @@ def results(run):
             st.caption("None: every test digit was read right.")
 
 
+def percent(share):
+    """Return an accuracy as the runs table shows it: '–' while it is not measured."""
+    return "–" if share is None else f"{share:.1%}"
+
+
 def past_runs():
     """Show the session's runs as a table and their validation curves overlaid."""
     st.subheader("Runs of this session")
-    st.dataframe(me.runs_table(), hide_index=True,
-                 column_config={"val acc": st.column_config.NumberColumn(format="percent"),
-                                "test acc": st.column_config.NumberColumn(format="percent")})
+    rows = [{**s, "val acc": percent(s["val acc"]), "test acc": percent(s["test acc"])}
+            for s in me.runs_table()]
+    st.dataframe(rows, hide_index=True, column_config={
+        "val acc": st.column_config.TextColumn(help="On its data's validation digits, at its last report."),
+        "test acc": st.column_config.TextColumn(help="On its data's test digits, measured once the run ends.")})
     curves = [(f"{r.id[:6]} {r.config.optimizer} lr {r.config.lr:g}", r.history) for r in me.runs]
-    st.plotly_chart(figures.training.compare(curves), key="compare", config=CHART)
+    st.plotly_chart(figures.training.compare(curves), key="compare", config=figures.STATIC)
 
 
 def saved_runs():
@@ -151,11 +179,13 @@ def saved_runs():
         return
     st.subheader("Saved runs of this browser")
     st.caption("Every run is saved as it trains, so a reload or a closed tab loses nothing. "
-               "Keep this page's address to find them again.")
-    rows = {run_id: f"{run_id[:6]} · {s['status']} · {s['extra']['data_name']} · "
-                    f"{architecture(s['config']['hidden'], conv=s['config'].get('conv', ()))} · "
-                    f"epoch {s['history'][-1]['epoch']:.1f}"
-            if s["history"] else f"{run_id[:6]} · {s['status']}" for run_id, s in saved}
+               "This browser finds them again from any link to the app; elsewhere, open this page's address.")
+    rows = {}
+    for run_id, s in saved:
+        status, epoch = me.saved_status(run_id, s)
+        rows[run_id] = (f"{run_id[:6]} · {status} · {s['extra']['data_name']} · "
+                        f"{architecture(s['config']['hidden'], conv=s['config'].get('conv', ()))}"
+                        f" · epoch {epoch:.1f} of {s['config']['epochs']}")
     row = st.container(horizontal=True, vertical_alignment="bottom")
     chosen = row.selectbox("Saved run", list(rows), format_func=rows.get, key="saved_run")
     if row.button("Open", key="open_saved", disabled=me.training,

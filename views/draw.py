@@ -55,11 +55,12 @@ def teach():
                                    f"{len(me.splits().y_test):,} test digits of the {me.data_name} right.")
 
 
-def show_prediction(reading, strokes):
-    """Show the read digit, its confidence and all ten probabilities."""
-    st.metric("Prediction", reading.digit)
-    st.caption(f"{reading.confidence:.1%} sure · read after stroke {strokes}")
-    st.plotly_chart(figures.drawing.probability_bars(reading.p, reading.digit), key="draw_probs")
+def show_prediction(reading, strokes, reading_box, bars_box):
+    """Show the read digit and its confidence in reading_box, and all ten probabilities in bars_box."""
+    reading_box.metric("Prediction", reading.digit)
+    reading_box.caption(f"{reading.confidence:.1%} sure · read after stroke {strokes}")
+    bars_box.plotly_chart(figures.drawing.probability_bars(reading.p, reading.digit), key="draw_probs",
+                          config=figures.STATIC)
 
 
 def show_steps(steps, centre):
@@ -81,9 +82,9 @@ def show_why(reading, layers):
                          "it (blue). Gradient: where more ink would push it.")
     cols = st.columns(1 + layers)
     cols[0].plotly_chart(figures.drawing.saliency_map(getattr(reading, MAPS[kind]), f"{kind} for {reading.digit}"),
-                         key="draw_saliency")
+                         key="draw_saliency", config=figures.STATIC)
     for i, (col, a) in enumerate(zip(cols[1:], reading.hidden), 1):
-        col.plotly_chart(figures.drawing.activation_grid(a, i), key=f"draw_hidden_{i}")
+        col.plotly_chart(figures.drawing.activation_grid(a, i), key=f"draw_hidden_{i}", config=figures.STATIC)
 
 
 def show_teach(steps):
@@ -111,7 +112,8 @@ def show_teach(steps):
     with right:
         if len(me.digits):
             st.caption(f"Your digits: {len(me.digits)} (the labels in the corners). The .npz has the MNIST layout.")
-            st.plotly_chart(figures.drawing.digit_grid(me.digits.x, me.digits.y), key="draw_mine")
+            st.plotly_chart(figures.drawing.digit_grid(me.digits.x, me.digits.y), key="draw_mine",
+                            config=figures.STATIC)
         else:
             st.caption("Your digits will show here.")
 
@@ -122,13 +124,16 @@ def reader():
         st.rerun()  # the session's model changed: redraw the sidebar too
     if live and not me.training:
         st.rerun()  # the run ended: stop re-reading every second
-    left, right = st.columns([2, 3])
+    # Keyed, so that on a phone ui/frontend/draw_layout.css can put the reading above the canvas.
+    left, right = st.container(key="draw_reader").columns([2, 3])
     with left:
         st.space("medium")  # room for the canvas's toolbar, which shows above it
         result = st_canvas(stroke_width=st.session_state.draw_brush, stroke_color="#FFFFFF",
                            background_color="#000000", update_streamlit=True, return_image_data=True,
                            width=CANVAS, height=CANVAS, drawing_mode="freedraw",
                            key=f"draw_canvas_{st.session_state.draw_clears}")
+    reading_box, bars_box = right.container(key="draw_reading"), right.container(key="draw_bars")
+    with left:
         st.slider("Brush width", 4, 40, key="draw_brush")
         st.button("Clear", key="draw_clear", on_click=clear)
         centre = st.toggle("Centre like MNIST", key="draw_centre",
@@ -136,13 +141,12 @@ def reader():
     image = result.image_data
     steps = None if image is None else preprocess(image, centre=centre)
     if steps is None or steps.blank:
-        right.info("Draw a digit in the black square: the network reads it each time you lift the pen.")
+        reading_box.info("Draw a digit in the black square: the network reads it each time you lift the pen.")
         show_teach(None)
         return
     model = draw_model()
     reading = read(model.net, steps.x)
-    with right:
-        show_prediction(reading, len((result.json_data or {}).get("objects", [])))
+    show_prediction(reading, len((result.json_data or {}).get("objects", [])), reading_box, bars_box)
     show_steps(steps, centre)
     show_why(reading, len(model.net.sizes) - 2)
     show_teach(steps if centre else preprocess(image))
@@ -156,6 +160,7 @@ choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model
 if choice == PRETRAINED and me.model().net is not pretrained().net:
     st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
 frontend.fix_canvas()
+frontend.draw_layout()
 live = choice == SESSION and me.training
 if live:
     st.caption("Your run is training: the drawing is read again every second as the network learns.")

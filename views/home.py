@@ -14,11 +14,11 @@ sample = shared_splits("sample")
 st.image(figures.digits.pictures(sample.X_test[figures.digits.one_of_each(sample.y_test)], size=56), width=56)
 
 cards = [
-    ("pages/train.py", "Train", "📈", "Pick the layers, the optimiser and the learning rate, press Start training, "
+    ("views/train.py", "Train", "📈", "Pick the layers, the optimiser and the learning rate, press Start training, "
      "and watch the loss fall and the accuracy climb, live. Start here."),
-    ("pages/weights.py", "Weights", "🔬", "See what each neuron has learned to look for, and how the weights "
+    ("views/weights.py", "Weights", "🔬", "See what each neuron has learned to look for, and how the weights "
      "change while a run trains."),
-    ("pages/draw.py", "Draw", "✍️", "Draw a digit with your mouse or finger and see what the network reads, "
+    ("views/draw.py", "Draw", "✍️", "Draw a digit with your mouse or finger and see what the network reads, "
      "and which strokes made it say so."),
 ]
 for column, (page, title, icon, text) in zip(st.columns(3), cards):

@@ -1,0 +1,62 @@
+"""The Draw page on a phone, in a real browser: a finger draws a digit and its reading shows on the same screen.
+
+A touch-enabled mobile context (390×844, as an iPhone 12-14) draws with real touch events,
+sent through the Chrome DevTools Protocol (``Input.dispatchTouchEvent``), as a finger would.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from benchmarks.harness import exceptions, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """Yield a page in a touch-enabled phone-sized context on the Draw page; fail if an exception box shows."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{app_url}/draw")
+    wait_for_app(page)
+    page.locator("canvas.upper-canvas").wait_for()
+    yield page
+    errors = exceptions(page)
+    context.close()
+    assert not errors, f"the page showed an exception: {errors}"
+
+
+def touch_stroke(page, points):
+    """Draw one stroke through points (x, y in page pixels) with a finger: touch start, moves, end."""
+    cdp = page.context.new_cdp_session(page)
+    (x, y), *rest = points
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for x, y in rest:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def on_screen(page, locator):
+    """Return True if locator's element lies wholly inside the viewport as it is now."""
+    box, view = locator.bounding_box(), page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= view["height"] and box["x"] >= 0 \
+        and box["x"] + box["width"] <= view["width"]
+
+
+def test_a_finger_drawn_one_is_read_and_the_reading_shows_beside_the_canvas(phone):
+    canvas = phone.locator("canvas.upper-canvas")
+    box = canvas.bounding_box()
+    x = box["x"] + box["width"] / 2
+    touch_stroke(phone, [(x, box["y"] + box["height"] * (0.15 + 0.07 * i)) for i in range(11)])  # a "1"
+    prediction = phone.get_by_test_id("stMetric").filter(has_text="Prediction")
+    expect(prediction.get_by_test_id("stMetricValue")).to_have_text("1")
+    confidence = phone.get_by_text(" sure · read after stroke 1")
+    assert phone.evaluate("window.scrollY") == 0  # nothing scrolled: all of it is on the first screen
+    for part in (prediction, confidence, canvas):
+        assert on_screen(phone, part), part
+    bars = phone.locator(".st-key-draw_probs .js-plotly-plot")
+    bars.wait_for()
+    assert phone.locator(".st-key-draw_probs .modebar").count() == 0  # no mode bar: nothing to zoom on a phone
