@@ -1,6 +1,6 @@
 """MNIST Playground: watch a NumPy neural network learn handwritten digits.
 
-This file only routes; each page lives in ``views/``.  Run with ``streamlit run app.py``.
+This file only routes; each page lives in ``pages/``.  Run with ``streamlit run app.py``.
 The folder must not be called ``pages/``: beside the main script, that name switches Streamlit 1.x to
 its old folder-based multipage mode on a fresh server, and the first page asked for would then run
 without this file (no page config, no navigation) for that whole session.
@@ -17,15 +17,18 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import pandas  # noqa: E402, F401  (Plotly looks pandas up half-imported when many sessions draw at once)
 import streamlit as st  # noqa: E402
 
+from ui.routing import through_app  # noqa: E402
 from ui.runs import pool  # noqa: E402
+
+through_app()
 
 st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
 
 pages = [
-    st.Page("views/home.py", title="Home", icon="🏠", default=True),
-    st.Page("views/train.py", title="Train", icon="📈", url_path="train"),
-    st.Page("views/weights.py", title="Weights", icon="🔬", url_path="weights"),
-    st.Page("views/draw.py", title="Draw", icon="✍️", url_path="draw"),
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/train.py", title="Train", icon="📈", url_path="train"),
+    st.Page("pages/weights.py", title="Weights", icon="🔬", url_path="weights"),
+    st.Page("pages/draw.py", title="Draw", icon="✍️", url_path="draw"),
 ]
 pool.warm_up()  # the worker processes that train runs start while the first visitor reads the home page
 st.navigation(pages).run()

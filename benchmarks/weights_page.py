@@ -31,7 +31,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from nn.settings import TrainConfig  # noqa: E402
 from ui import session as state  # noqa: E402
 
-REFRESH = 2.0  # views/weights.py redraws a live run this often
+REFRESH = 2.0  # pages/weights.py redraws a live run this often
 
 
 def window(run, page, seconds):
@@ -64,7 +64,7 @@ def main(argv=None):
     run = me.start_run(TrainConfig(hidden=(args.hidden,), epochs=5000))
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     page.session_state["session"] = me
-    page.switch_page("views/weights.py")
+    page.switch_page("pages/weights.py")
     page.run()  # the first run loads the data and warms the caches
     if page.exception:
         raise SystemExit(f"the Weights page failed: {page.exception[0].value}")

@@ -149,7 +149,7 @@ def serve():
 
 @pytest.fixture
 def open_page():
-    """Return open(page, session=None, query=None): an AppTest that has run views/<page>.py ('' for home).
+    """Return open(page, session=None, query=None): an AppTest that has run pages/<page>.py ('' for home).
 
     ``session`` values go into the session state and ``query`` into the URL before the first run.
     Fails if the page shows an exception.  Runs the sessions started are stopped afterwards.
@@ -165,7 +165,7 @@ def open_page():
         for key, value in (query or {}).items():
             at.query_params[key] = value
         if page:
-            at.switch_page(f"views/{page}.py")
+            at.switch_page(f"pages/{page}.py")
         opened.append(at)
         at.run()
         assert not at.exception, [e.value for e in at.exception]

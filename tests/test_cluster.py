@@ -114,7 +114,7 @@ def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(
         me.open_run(run.id)
         at = AppTest.from_file("../app.py", default_timeout=60)
         at.session_state["session"] = me
-        at.switch_page("views/weights.py").run()
+        at.switch_page("pages/weights.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert f"step {held:,} of" in at.info[0].value
         weights = run.net.copy_weights()

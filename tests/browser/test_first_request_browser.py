@@ -2,7 +2,7 @@
 
 Each test starts its own server, so the page it opens is the very first thing that server is
 asked for (the shared ``app_url`` server has long been warmed by other tests).  Streamlit would
-fall back to its old folder-based multipage mode if the pages lived in a folder called ``pages/``.
+run the page on its own in its old folder-based multipage mode, were it not for ``ui/routing.py``.
 """
 
 import re

@@ -13,9 +13,12 @@ from nn.digits.finetune import MAX_DIGITS, DigitsError
 from nn.digits.preprocess import preprocess
 from nn.explain.saliency import read
 from ui import figures, frontend
+from ui.routing import through_app
 from ui.session import pretrained, session
 from ui.sidebar import model_block
 from ui.uploads import uploader
+
+through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 SESSION, PRETRAINED = "Session model", "Pretrained model"
 LIVE_SECONDS = 1.0

@@ -3,8 +3,11 @@
 import streamlit as st
 
 from ui import figures, frontend
+from ui.routing import through_app
 from ui.session import sample_size, session, shared_splits
 from ui.sidebar import model_block
+
+through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 st.title("MNIST Playground")
 st.markdown(
@@ -14,11 +17,11 @@ sample = shared_splits("sample")
 st.image(figures.digits.pictures(sample.X_test[figures.digits.one_of_each(sample.y_test)], size=56), width=56)
 
 cards = [
-    ("views/train.py", "Train", "📈", "Pick the layers, the optimiser and the learning rate, press Start training, "
+    ("pages/train.py", "Train", "📈", "Pick the layers, the optimiser and the learning rate, press Start training, "
      "and watch the loss fall and the accuracy climb, live. Start here."),
-    ("views/weights.py", "Weights", "🔬", "See what each neuron has learned to look for, and how the weights "
+    ("pages/weights.py", "Weights", "🔬", "See what each neuron has learned to look for, and how the weights "
      "change while a run trains."),
-    ("views/draw.py", "Draw", "✍️", "Draw a digit with your mouse or finger and see what the network reads, "
+    ("pages/draw.py", "Draw", "✍️", "Draw a digit with your mouse or finger and see what the network reads, "
      "and which strokes made it say so."),
 ]
 for column, (page, title, icon, text) in zip(st.columns(3), cards):

@@ -14,7 +14,10 @@ from nn.activations import ACTIVATIONS
 from nn.explain import inspection
 from nn.settings import TrainConfig
 from ui import figures, sidebar
+from ui.routing import through_app
 from ui.session import session
+
+through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 REFRESH_SECONDS = 2
 UNITS_PER_PAGE = 64

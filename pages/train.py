@@ -12,12 +12,15 @@ import streamlit as st
 from nn.explain.diagnosis import diagnose
 from nn.files.model_file import ModelFileError
 from ui import figures, frontend
+from ui.routing import through_app
 from ui.runs.handle import NoWorker
 from ui.session import architecture, session
 from ui.sidebar import model_block
 from ui.train_controls import data_widgets, duration, key, settings_widgets
 from ui.tune_panel import tune_section
 from ui.uploads import uploader
+
+through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
 SLOW, FAST = "🐢 slow motion", "⚡ full speed"
