@@ -142,7 +142,7 @@ def start_training(page, epochs=None, data=None, augment=False, full_speed=False
 
 def choose_full_speed(page):
     """Have the Train page train as fast as the server can, not in slow motion."""
-    page.locator(".st-key-speed").get_by_text("full speed").click()
+    page.locator(".st-key-speed").get_by_role("radio", name=re.compile("full speed")).click()
     wait_for_app(page)
 
 

@@ -9,16 +9,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.harness import chart_points, open_page
+from benchmarks.harness import chart_points, choose_full_speed, open_page
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_default_run_on_the_sample_draws_a_chart_of_a_hundred_points_and_more(page):
     open_page(page, "train")
-    expect(page.locator(".st-key-speed").get_by_role("button", name=re.compile("slow motion"))).to_have_attribute(
-        "kind", re.compile("Active"))  # slow motion is the default
+    expect(page.locator(".st-key-speed").get_by_role("radio", name=re.compile("slow motion"))).to_be_checked()
     page.get_by_role("button", name="Start training").click()  # every setting as it comes
     page.get_by_text(re.compile(r"^Done: 10 epochs in")).wait_for(timeout=180_000)
     assert chart_points(page) >= 100
+
+
+def test_full_speed_can_be_chosen(page):
+    open_page(page, "train")
+    choose_full_speed(page)
+    expect(page.locator(".st-key-speed").get_by_role("radio", name=re.compile("full speed"))).to_be_checked()
 
