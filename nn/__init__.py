@@ -1,6 +1,6 @@
 """A neural network written from scratch in NumPy, and what it needs to learn MNIST.
 
-The engine is the top of this package, one file per concept: ``layers``, ``activations``,
+The engine is the top of this package, one file per concept: ``layers``, ``conv``, ``activations``,
 ``losses``, ``init``, ``optim``, ``schedules``, ``network``, ``train``, ``settings`` and
 ``classic`` (the classic two-layer notebook network, function by function).  It imports
 only NumPy and the standard library, and none of the support code below it:

@@ -149,4 +149,7 @@ def _check_conv(m, conv):
             raise ValueError(f"{label}: layer {i} needs {m['lo']} to {m['hi']} channels, not {c}.")
         if not k_lo <= k <= k_hi:
             raise ValueError(f"{label}: layer {i} needs a kernel size from {k_lo} to {k_hi}, not {k}.")
-    conv_features(conv)  # raises ValueError, in words, when a kernel no longer fits the shrunken image
+    try:
+        conv_features(conv)
+    except ValueError as err:  # a kernel no longer fits the image the blocks before it shrank
+        raise ValueError(f"{label}: {err}") from None

@@ -71,6 +71,20 @@ def test_train_learns_and_the_saved_model_evaluates_the_same(cache, tmp_path):
     assert evaluated["n_test"] == 1000 and evaluated["test_loss"] > 0
 
 
+def test_conv_layers_come_in_the_order_given_and_the_saved_model_evaluates_the_same(cache, tmp_path):
+    model = tmp_path / "conv.npz"
+    result = nn("train", "--train-size", "2000", "--epochs", "2", "--lr", "0.003", "--hidden", "32",
+                "--conv", "4:5", "--conv", "6:3", "--out", model, cache=cache)
+    got = last_json(result)
+    assert result.returncode == 0, result.stderr
+    assert got["architecture"]["conv"] == [[4, 5], [6, 3]]
+    assert got["architecture"]["sizes"] == [6 * 5 * 5, 32, 10]  # 28 -> 24 -> 12 -> 10 -> 5
+    assert "conv4x5-conv6x3-150-32-10" in result.stderr
+    assert got["test_accuracy"] > 0.7
+    evaluated = last_json(nn("evaluate", "--model", model, "--data", "sample", cache=cache))
+    assert evaluated["test_accuracy"] == got["test_accuracy"] and evaluated["architecture"] == got["architecture"]
+
+
 def test_tiny_run_with_several_layers_and_settings(cache, tmp_path):
     result = nn("train", *TINY, "--hidden", "16", "--activation", "tanh", "--lr", "0.005", "--batch-size", "25",
                 "--epochs", "3", "--augment", "--dropout", "0.1", "--l2", "1", "--seed", "3", cache=cache)
@@ -100,6 +114,11 @@ def test_diverging_run_says_so_saves_the_last_good_weights_and_exits_1(cache, tm
     (["train", "--lr", "fast"], ["--lr"]),
     (["train", "--activation", "swish"], ["swish"]),
     (["train", "--hidden", "0"], ["Hidden layers"]),
+    (["train", "--conv", "8"], ["--conv", "CHANNELS:KERNEL"]),
+    (["train", "--conv", "8:five"], ["--conv", "8:five"]),
+    (["train", "--conv", "8:13"], ["Conv layers", "kernel", "13"]),
+    (["train", "--conv", "0:5"], ["Conv layers", "channels"]),
+    (["train", "--conv", "4:9", "--conv", "4:9", "--conv", "4:3"], ["Conv layers", "does not fit"]),
     (["train", "--data", "no/such/file.npz"], ["no/such/file.npz"]),
     (["train", "--out", "no/such/folder/model.npz"], ["no/such/folder"]),
     (["evaluate", "--model", "no/such/model.npz"], ["no/such/model.npz"]),
