@@ -48,7 +48,7 @@ class RunHandle:
         self._lock = threading.RLock()
         self._snap = {"status": "ready", "alive": False, "step": 0, "total_steps": 0, "steps_per_epoch": 1,
                       "seconds": 0.0, "lr": config.lr, "message": "", "error": "", "test_acc": None,
-                      "test_loss": None, "paused": False, "queued_ahead": None, "unfinished": False}
+                      "test_loss": None, "paused": False, "queued_ahead": None}
         self._history = []
         self._read_at = -math.inf
         self._net, self._net_step, self._weights_at = None, None, -math.inf
@@ -257,11 +257,6 @@ class RunHandle:
     def queued_ahead(self):
         """Return how many runs wait before this one for a core, or None when it is not waiting."""
         return self._read()["queued_ahead"]
-
-    @property
-    def unfinished(self):
-        """Return True for a run cut off mid-training that has not been carried on."""
-        return not self.alive and self._snap["status"] in ("ready", "running")
 
     @property
     def net(self):

@@ -165,7 +165,7 @@ class Run:
         """Return the run's numbers now, with the metrics reported after the first ``since``, as plain values."""
         t = self.trainer
         return {
-            "status": self.status, "alive": self.alive, "unfinished": self.unfinished,
+            "status": self.status, "alive": self.alive,
             "step": t.step_count, "total_steps": t.total_steps, "steps_per_epoch": t.steps_per_epoch,
             "seconds": t.seconds, "lr": t.lr, "message": t.message, "error": self.error,
             "test_acc": self.test_acc, "test_loss": self.test_loss, "paused": self.control.paused,
