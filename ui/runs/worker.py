@@ -95,6 +95,7 @@ class Run:
     def _work(self):
         """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked."""
         try:
+            self.save()  # at once: a tab closed straight after Start still finds its run from a plain link
             saved = time.monotonic()
             for _ in self.trainer.run(self.control):
                 if time.monotonic() - saved > SAVE_SECONDS:
