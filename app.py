@@ -1,9 +1,10 @@
 """MNIST Playground: watch a NumPy neural network learn handwritten digits.
 
 This file only routes; each page lives in ``pages/``.  Run with ``streamlit run app.py``.
-The folder must not be called ``pages/``: beside the main script, that name switches Streamlit 1.x to
-its old folder-based multipage mode on a fresh server, and the first page asked for would then run
-without this file (no page config, no navigation) for that whole session.
+Beside the main script, a ``pages/`` folder switches Streamlit 1.x to its old folder-based
+multipage mode on a fresh server: ``ui.routing.through_app`` sends such a first request through
+this file.  The presenter's page ``/class`` exists only when the server has a presenter key, and is
+listed for nobody.
 """
 
 import os
@@ -17,6 +18,7 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import pandas  # noqa: E402, F401  (Plotly looks pandas up half-imported when many sessions draw at once)
 import streamlit as st  # noqa: E402
 
+from ui import classroom  # noqa: E402
 from ui.routing import through_app  # noqa: E402
 from ui.runs import pool  # noqa: E402
 
@@ -30,5 +32,7 @@ pages = [
     st.Page("pages/weights.py", title="Weights", icon="🔬", url_path="weights"),
     st.Page("pages/draw.py", title="Draw", icon="✍️", url_path="draw"),
 ]
+if classroom.enabled():
+    pages.append(st.Page("pages/class.py", title="Class", icon="👩‍🏫", url_path="class", visibility="hidden"))
 pool.warm_up()  # the worker processes that train runs start while the first visitor reads the home page
 st.navigation(pages).run()

@@ -125,7 +125,7 @@ def reader():
     """Show the canvas and, when there is a drawing, what the network reads, sees and why."""
     if "draw_tuned" in st.session_state:
         st.rerun()  # the session's model changed: redraw the sidebar too
-    if live and not me.training:
+    if live and not me.shows_live_run:
         st.rerun()  # the run ended: stop re-reading every second
     # Keyed, so that on a phone ui/frontend/draw_layout.css can put the reading above the canvas.
     left, right = st.container(key="draw_reader").columns([2, 3])
@@ -164,7 +164,7 @@ if choice == PRETRAINED and me.model().net is not pretrained().net:
     st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
 frontend.fix_canvas()
 frontend.draw_layout()
-live = choice == SESSION and me.training
+live = choice == SESSION and me.shows_live_run
 if live:
     st.caption("Your run is training: the drawing is read again every second as the network learns.")
 if note := st.session_state.pop("draw_tuned", None):

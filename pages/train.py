@@ -12,6 +12,7 @@ import streamlit as st
 from nn.explain.diagnosis import diagnose
 from nn.files.model_file import ModelFileError
 from ui import figures, frontend
+from ui.class_panel import class_section
 from ui.routing import through_app
 from ui.runs.handle import NoWorker
 from ui.session import architecture, session
@@ -220,6 +221,7 @@ def model_files():
 st.title("Train")
 settings, main = st.columns([1.25, 3], gap="large")
 with settings:
+    class_section(me)
     data_widgets(me)
     st.divider()
     config, error = settings_widgets(on_change={"lr": apply_lr})

@@ -26,7 +26,7 @@ FUNCTION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid
 
 me = session()
 sidebar.model_block(me)
-live = me.training
+live = me.shows_live_run
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -200,12 +200,12 @@ def health(run):
 @st.fragment(run_every=REFRESH_SECONDS if live else None)
 def view():
     """Draw everything from the active model; while a run trains, this reruns on its own."""
-    if live and not me.training:
+    if live and not me.shows_live_run:
         st.rerun()  # the run ended: redraw the whole page once, without the timer
     model = me.model()
     splits = me.splits()
     X, y = splits.X_test, splits.y_test
-    run = me.run
+    run = me.shown_run
     if run is not None:
         st.info(f"**{model.architecture}** — {model.source}: step {run.step_count:,} of {run.total_steps:,}"
                 + (f", redrawn every {REFRESH_SECONDS} s." if live else "."), icon="🔴" if live else "🧠")

@@ -13,6 +13,7 @@ import pytest
 
 from nn.explain import inspection
 from ui import figures
+from ui.classroom import BoardRun
 from ui.figures import digits, drawing, palette, training, tuning, weights
 
 RNG = np.random.default_rng(0)
@@ -24,6 +25,9 @@ CASES = {
     training.curves: lambda: training.curves(HISTORY),
     training.compare: lambda: training.compare([("run a", HISTORY), ("run b", HISTORY[:20]), ("no reports", [])]),
     training.confusion: lambda: training.confusion(RNG.integers(0, 90, (10, 10))),
+    training.class_curves: lambda: training.class_curves(
+        [BoardRun(f"{i:012x}", f"<b>attendee {i}</b>", {"history": HISTORY[: 10 + 10 * i]}) for i in range(30)]
+        + [BoardRun("f" * 12, "no reports yet", {"history": []})], [f"{i:012x}" for i in range(29, -1, -1)]),
     tuning.parallel: lambda: tuning.parallel(
         [{"hidden": 64, "lr": 1e-3, "optimizer": "adam", "val acc": 0.9},
          {"hidden": 128, "lr": 1e-2, "optimizer": "rmsprop", "val acc": 0.8},
@@ -126,3 +130,13 @@ def test_a_grid_puts_each_digit_in_its_cell_with_gaps_between():
 def test_one_of_each_finds_the_first_of_every_digit():
     y = np.array([3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
     assert digits.one_of_each(y) == [1, 2, 3, 0, 5, 6, 7, 8, 9, 10]
+
+
+def test_thirty_class_board_curves_keep_apart_and_the_leaders_stand_out():
+    runs = [BoardRun(f"{i:012x}", f"<i>{i}</i>", {"history": HISTORY}) for i in range(30)]
+    order = [run.run_id for run in reversed(runs)]  # the last run leads
+    fig = training.class_curves(runs, order)
+    traces = fig.data
+    assert len(traces) == 30 and traces[-1].name == "&lt;i&gt;29&lt;/i&gt;"  # the leader on top, its name as text
+    assert [t.line.width for t in traces[-3:]] == [3.5] * 3 and {t.line.width for t in traces[:-3]} == {1.5}
+    assert len({t.line.color for t in traces}) == len(palette.RUNS)  # every colour of the palette in use

@@ -9,7 +9,7 @@ their widgets.  The runs themselves train on worker processes (``ui.runs``).
 
 A browser's identity is its browser id: random, made here, kept in the page URL (``?b=``, which
 works in any browser it is sent to) and in a first-party cookie of this browser
-(``ui/frontend/remember_browser.js``), so a plain link opened in the same browser finds its saved
+(``ui/frontend/remember.js``), so a plain link opened in the same browser finds its saved
 runs again and reattaches the last one still learning.  A browser without the cookie or the
 address gets an id of its own and sees none of them.
 Not for drawing: figures are ``ui.figures``' job.
@@ -19,6 +19,7 @@ import os
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote
 
 import streamlit as st
 
@@ -27,7 +28,7 @@ from nn.digits.finetune import MyDigits, finetune
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
 from nn.network import describe
-from ui import frontend
+from ui import classroom, frontend
 from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
 from ui.tuning import Study
@@ -42,6 +43,7 @@ TESTED_ON = {"sample": "the bundled sample's {n:,} test digits", "mnist": "the {
              "upload": "the {n:,} test digits of your dataset"}
 PRETRAINED_TESTED_ON = TESTED_ON["mnist"].format(n=10_000)  # the bundled model was measured on the full MNIST
 COOKIE = "mnist_playground_browser"  # holds the browser id in the browser
+NICKNAME_COOKIE = "mnist_playground_nickname"  # holds the nickname this browser shows on the class board
 
 
 def architecture(hidden, activation=None, conv=()):
@@ -114,12 +116,17 @@ class Session:
         self.step_target = None  # (run id, step) a Step asked the run to reach
         self.study = None  # the latest tuning Study (ui.tuning) of the Tune section
         self.pace = SLOW_MOTION_SECONDS  # runs are spread over this many seconds to be watched; None: full speed
+        self.nickname = ""  # this browser's name on the class board; '' keeps its runs off it
+        self.presenter = False  # True once the presenter key was given in this session (never kept elsewhere)
+        self.viewing = None  # a Model of an attendee's run the presenter opened read-only, shown instead of ours
         self._scorecards = {}  # run id -> Scorecard of its test digits
 
     # --- models -------------------------------------------------------------------------------
 
     def model(self):
-        """Return the session's model: the current run's, else an uploaded one, else the pretrained one."""
+        """Return the session's model: an attendee's being viewed, the current run's, an upload, the pretrained one."""
+        if self.viewing is not None:
+            return self.viewing
         if self.run is not None:
             return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})",
                          self.run.metadata(), self.tested_on(self.run.data_source))
@@ -175,6 +182,16 @@ class Session:
         """Return True while the session's run is on a worker (running, paused, queued or finishing)."""
         return self.run is not None and self.run.alive
 
+    @property
+    def shown_run(self):
+        """Return the run the Weights and Draw pages show: the session's, unless an attendee's is being viewed."""
+        return None if self.viewing is not None else self.run
+
+    @property
+    def shows_live_run(self):
+        """Return True while the pages show a run that is still on a worker (and so redraw as it learns)."""
+        return self.viewing is None and self.training
+
     def start_run(self, config, paused=False, from_upload=False):
         """Start a new run with config on the chosen data (from the uploaded model's weights if asked); return it."""
         weights = None
@@ -184,6 +201,8 @@ class Session:
                              dropout=net.dropout, conv=net.conv_spec)
             weights = net.copy_weights()  # a copy: the upload itself stays as it was
         self.run = self._start(config, self._data(), weights=weights, paused=paused, pace=self.pace)
+        if classroom.enabled():
+            classroom.join(self.run.id, self.browser, self.nickname)  # no nickname: it stays off the board
         return self.run
 
     def _data(self):
@@ -245,9 +264,21 @@ class Session:
         target_run, target = self.step_target or (None, 0)
         return target_run == run.id and reported < target
 
+    def owns(self, run_id):
+        """Return True if run run_id is one of this browser's runs (live here, or saved)."""
+        held = RunHandle.held(run_id)
+        if held is not None:
+            return held.browser == self.browser
+        saved = store.load(run_id, with_arrays=False) if store.ID.match(run_id or "") else None
+        return saved is not None and saved[1]["extra"].get("browser") == self.browser
+
     def open_run(self, run_id):
-        """Make saved or live run run_id the session's run, carrying on if it was cut off; return it or None."""
-        run = RunHandle.open(run_id)
+        """Make this browser's saved or live run run_id the session's run, carrying on if it was cut off.
+
+        Return it, or None if there is no such run of this browser: another browser's run id,
+        guessed or copied, opens nothing.
+        """
+        run = RunHandle.open(run_id) if self.owns(run_id) else None
         if run is None:
             return None
         self.run = run
@@ -299,6 +330,52 @@ class Session:
             self._scorecards[run.id] = scorecard(run.net.predict_proba(splits.X_test), splits.y_test)
         return self._scorecards[run.id]
 
+    # --- the classroom ------------------------------------------------------------------------
+
+    def set_nickname(self, typed):
+        """Take a nickname (cleaned: see ``classroom.clean_nickname``); this browser's board runs show it. Return it."""
+        self.nickname = classroom.clean_nickname(typed)
+        classroom.rename(self.browser, self.nickname)
+        return self.nickname
+
+    def on_board(self):
+        """Return {run id: nickname} of this browser's runs on the class board."""
+        return classroom.on_board(self.browser)
+
+    def join_board(self, run_id):
+        """Put one of this browser's runs on the class board under its nickname."""
+        if self.owns(run_id):
+            classroom.join(run_id, self.browser, self.nickname)
+
+    def leave_board(self, run_id):
+        """Take one of this browser's runs off the class board."""
+        classroom.leave(run_id, self.browser)
+
+    def enter_key(self, typed):
+        """Become the presenter if typed is the presenter key; return None, or one line saying why not."""
+        ok, why = classroom.GATE.check(typed)
+        self.presenter = self.presenter or ok
+        return None if ok else why
+
+    def view_run(self, run_id, nickname):
+        """Presenter only: show an attendee's board run read-only on the Weights and Draw pages; return the Model.
+
+        The network is read from the run's checkpoint: the run itself is not touched.
+        """
+        if not self.presenter or run_id not in classroom.entries():
+            return None
+        found = classroom.network_of(run_id)
+        if found is None:
+            return None
+        net, meta = found
+        self.viewing = Model(net, f"{classroom.as_text(nickname)}'s run, read-only (as of its last checkpoint)", meta,
+                             "its own test digits")
+        return self.viewing
+
+    def stop_viewing(self):
+        """Go back to this session's own model."""
+        self.viewing = None
+
     # --- drawn digits -------------------------------------------------------------------------
 
     def add_digit(self, image, label):
@@ -314,7 +391,7 @@ class Session:
                 "data": f"{base.meta.get('data', '')}; fine-tuned on {len(self.digits)} drawn digits"}
         self.uploaded = Model(net, f"fine-tuned on {len(self.digits)} of your digits, from the {base.source}", meta,
                               self.tested_on(self.data_source))
-        self.run = None  # ended (fine-tuning waits for a run to end); it stays in self.runs
+        self.run = self.viewing = None  # ended (fine-tuning waits for a run to end); it stays in self.runs
         return acc
 
 
@@ -328,13 +405,15 @@ def session():
         st.query_params.from_dict(wanted)
     if _remembered() != here.browser:
         frontend.remember(COOKIE, here.browser)
+    if classroom.enabled() and _remembered(NICKNAME_COOKIE) != here.nickname:
+        frontend.remember(NICKNAME_COOKIE, here.nickname)
     return here
 
 
-def _remembered():
-    """Return the browser id this browser's cookie holds, or '' (also where there are no request cookies)."""
-    value = st.context.cookies.get(COOKIE)
-    return value if isinstance(value, str) else ""  # AppTest's stand-in request holds no real cookies
+def _remembered(cookie=COOKIE):
+    """Return what this browser's cookie holds, or '' (also where there are no request cookies)."""
+    value = st.context.cookies.get(cookie)
+    return unquote(value) if isinstance(value, str) else ""  # AppTest's stand-in request holds no real cookies
 
 
 def _new_session():
@@ -346,6 +425,7 @@ def _new_session():
     """
     known = st.query_params.get("b", "") or _remembered()
     new = Session(known if store.ID.match(known) else None)
+    new.nickname = classroom.clean_nickname(_remembered(NICKNAME_COOKIE))
     run_id = st.query_params.get("run", "")
     if store.ID.match(run_id):
         new.open_run(run_id)

@@ -9,6 +9,9 @@ def model_block(session):
     with st.sidebar:
         st.subheader("Model")
         st.markdown(f"**{model.architecture}**  \n{model.source}")
+        if session.viewing is not None:
+            st.info("An attendee's network, read-only: their run goes on untouched.", icon="👀")
+            st.button("Back to my own model", key="stop_viewing", on_click=session.stop_viewing)
         acc = model.accuracy
         st.caption(f"Test accuracy: {acc:.2%} on {model.tested_on}" if acc is not None
                    else "Test accuracy: not measured yet (it is, once a run ends)")

@@ -6,7 +6,7 @@ same name.  Red means positive and blue negative on every page.  Not for layout 
 (the figure modules) nor for the app's theme (Streamlit's).
 """
 
-from plotly.colors import get_colorscale
+from plotly.colors import get_colorscale, qualitative
 
 BLUE = "#1f77b4"  # the training curve, the digit read, activations, the first layer
 ORANGE = "#ff7f0e"  # the validation curve
@@ -21,6 +21,7 @@ AMBER = "#ffb000"  # labels over the digits a person drew, readable on black and
 GRID = "rgba(128, 128, 128, 0.2)"  # reads on light and dark themes alike
 
 TRAIN, VALIDATION, LEARNING_RATE = BLUE, ORANGE, DARK_GREY
+RUNS = qualitative.Dark24  # one colour per run on the class board: 24 that stay apart, then round again
 LAYERS = [BLUE, ORANGE, GREEN, CRIMSON, PURPLE]  # one colour per layer, in order
 
 DIVERGING = get_colorscale("RdBu_r")  # blue at the low end, white in the middle, red at the high end

@@ -1,16 +1,19 @@
-"""Figures of the Train page: learning curves, the runs compared, the confusion matrix.
+"""Figures of the Train page: learning curves, the runs compared, the confusion matrix, the class board's curves.
 
 The learning curves are rebuilt about once a second per watching session while a run
 trains, so they are cheap dicts built by ``base.figure`` from thinned histories.  Not for
 numbers (``nn/`` and ``ui/runs.py``) nor for drawing them live (``ui.frontend.live_chart``).
 """
 
+import html
+
 import numpy as np
 
 from ui.figures.base import figure, thin
-from ui.figures.palette import COUNTS, GRID, LEARNING_RATE, TRAIN, VALIDATION
+from ui.figures.palette import COUNTS, GRID, LEARNING_RATE, RUNS, TRAIN, VALIDATION
 
 DIGITS = [str(d) for d in range(10)]
+LEADERS = 3  # on the class board the best runs are drawn thicker, so the projector shows who leads
 PERCENT = "~%"  # as many decimals as the ticks need: 90.5%, 91% (".0%" makes 90.5 and 91 both "90%"/"91%" twins)
 
 
@@ -46,6 +49,31 @@ def compare(runs):
     return figure(data, layout)
 
 
+def class_curves(runs, order):
+    """Return the validation accuracy of every class board run overlaid (``ui.classroom.BoardRun``s).
+
+    order: their run ids best first (the leaderboard's): the leaders are drawn thick and on top.
+    Thirty curves stay readable: each run keeps its colour, the legend names it, hovering a
+    line names it too.  Nicknames are typed by attendees and Plotly reads a few HTML tags in
+    text, so they are escaped.
+    """
+    rank = {run_id: i for i, run_id in enumerate(order)}
+    data = []
+    for i, run in sorted(enumerate(runs), key=lambda item: -rank.get(item[1].run_id, len(order))):
+        rows = thin(run.numbers.get("history") or [])
+        if not rows:
+            continue
+        name, lead = html.escape(run.nickname), rank.get(run.run_id, LEADERS) < LEADERS
+        data.append(_line(rows, "val_acc", name, RUNS[i % len(RUNS)], ("x", "y"), opacity=1.0 if lead else 0.7,
+                          line={"width": 3.5 if lead else 1.5},
+                          hovertemplate=f"{name}<br>epoch %{{x:.1f}}: %{{y:.1%}}<extra></extra>"))
+    layout = _layout(460, "class", showlegend=True, hovermode="closest",
+                     xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
+                     yaxis={"title": {"text": "validation accuracy"}, "tickformat": PERCENT},
+                     legend={"orientation": "v", "x": 1.02, "y": 1, "font": {"size": 11}})
+    return figure(data, layout)
+
+
 def confusion(counts):
     """Return a heatmap of confusion counts (10, 10): true digit down, the network's answer across."""
     heat = {"type": "heatmap", "z": counts.tolist(), "x": DIGITS, "y": DIGITS, "colorscale": COUNTS,
@@ -77,4 +105,4 @@ def _layout(height, revision, **extra):
         if name.startswith(("xaxis", "yaxis")):
             extra[name] = {"automargin": True, "gridcolor": GRID, "zeroline": False, **extra[name]}
     return {"height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "uirevision": revision,
-            "legend": {"orientation": "h", "y": 1.15, "x": 0}, "hovermode": "x unified", **extra}
+            "legend": {"orientation": "h", "y": 1.15, "x": 0}, "hovermode": "x unified"} | extra

@@ -5,7 +5,7 @@
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
 - ``draw_layout.css``: on a phone, the Draw page shows the digit read above the canvas (``draw_layout``).
-- ``remember_browser.js``: the browser keeps its id in a cookie, so a plain link finds its runs (``remember``).
+- ``remember.js``: the browser keeps its id (so a plain link finds its runs) and its nickname in cookies (``remember``).
 
 Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
 function expression, called with JSON arguments the app chose (never anything a person
@@ -57,11 +57,16 @@ def draw_layout():
     st.html(HERE / "draw_layout.css")
 
 
-def remember(cookie, browser_id, days=365):
-    """Have the browser keep browser_id (a hex id the server made) in a first-party cookie for days."""
-    st.html(_script("remember_browser.js", cookie, browser_id, days), unsafe_allow_javascript=True)
+def remember(cookie, value, days=365):
+    """Have the browser keep value (a browser id, a nickname) in a first-party cookie for days."""
+    st.html(_script("remember.js", cookie, value, days), unsafe_allow_javascript=True)
 
 
 def _script(name, *args):
     """Return a <script> that calls the function in file name with args, each written as JSON."""
-    return f"<script>({(HERE / name).read_text()})({', '.join(json.dumps(a) for a in args)});</script>"
+    return f"<script>({(HERE / name).read_text()})({', '.join(_js(a) for a in args)});</script>"
+
+
+def _js(value):
+    """Return value as a JavaScript literal that cannot end the <script> it sits in, whatever text it holds."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

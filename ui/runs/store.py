@@ -1,14 +1,18 @@
 """The run folder: checkpoints of every session's runs, so a reload loses nothing.
 
 Each run is one checkpoint file ``<run id>.npz`` in the app's data folder
-(``$MNIST_PLAYGROUND_RUNS``, else ``runs`` in the cache folder).  A browser finds
+(``$MNIST_PLAYGROUND_RUNS``, else ``runs`` in the cache folder), and beside it a small
+``<run id>.json`` of its numbers (status, history, test accuracy…), written more often and
+read without the weights: the class board (``ui.classroom``) reads those.  A browser finds
 its runs again by its browser id, kept in the page URL with the run id.  The
 folder has a size cap; the oldest files go first.  Not for Streamlit calls: the
 training worker thread writes here.
 """
 
+import json
 import os
 import re
+import tempfile
 from pathlib import Path
 
 from nn.data import cache_dir
@@ -48,8 +52,39 @@ def load(run_id, with_arrays=True):
 
 
 def delete(run_id):
-    """Remove a saved run, if it is there."""
+    """Remove a saved run and its numbers, if they are there."""
     path_of(run_id).unlink(missing_ok=True)
+    path_of(run_id).with_suffix(".json").unlink(missing_ok=True)
+
+
+def save_numbers(run_id, numbers):
+    """Write a run's numbers (a JSON-ready dict) beside its checkpoint, atomically."""
+    write_json(path_of(run_id).with_suffix(".json"), numbers)
+
+
+def numbers(run_id):
+    """Return a run's numbers as last written, or None if there are none (or they cannot be read)."""
+    return read_json(path_of(run_id).with_suffix(".json"))
+
+
+def write_json(path, value):
+    """Write value as JSON to path atomically: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(value, out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_json(path):
+    """Return the JSON value in path, or None if it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def runs_of(browser):
@@ -71,4 +106,4 @@ def trim(cap=None):
         if total <= cap:
             break
         total -= path.stat().st_size
-        path.unlink(missing_ok=True)
+        delete(path.stem)

@@ -19,6 +19,7 @@ from distributed import WorkerPlugin
 
 from nn.data import DataError, load_dataset, make_splits
 from nn.digits.augment import transform_for
+from nn.explain.scorecard import confusion_matrix
 from nn.files.checkpoint import restore_trainer
 from nn.network import Network
 from nn.settings import TrainConfig
@@ -33,6 +34,7 @@ SLOW_REPORT_SECONDS = 0.2
 SLOW_MIN_STEPS_PER_SECOND = 20
 # How often a live run is checkpointed: at most this much training is lost in a crash.
 SAVE_SECONDS = float(os.environ.get("PLAYGROUND_SAVE_SECONDS", "5"))
+NUMBERS_SECONDS = 1.0  # how often its numbers (no weights) are written for the class board, which redraws every 2 s
 WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the web process, which serves pages
 
 SCHEDULER = Scheduler(1)  # one run computes at a time in a worker: each worker process has a core of its own
@@ -69,6 +71,7 @@ class Run:
                                           transform=transform_for(config))
         self.control = ScheduledControl(scheduler)
         self.test_loss = self.test_acc = None
+        self.confusion = None  # (10, 10) counts on the test digits, once measured
         self.error = ""
         self.created = created or time.time()
         self._thread = None
@@ -96,28 +99,45 @@ class Run:
         """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked."""
         try:
             self.save()  # at once: a tab closed straight after Start still finds its run from a plain link
-            saved = time.monotonic()
+            saved = told = time.monotonic()
             for _ in self.trainer.run(self.control):
                 if time.monotonic() - saved > SAVE_SECONDS:
                     self.save()
-                    saved = time.monotonic()
+                    saved = told = time.monotonic()
+                elif time.monotonic() - told > NUMBERS_SECONDS and self.browser is not None:
+                    store.save_numbers(self.id, self.numbers())
+                    told = time.monotonic()
             if self.measure_test:
-                self.test_loss, self.test_acc = self.trainer.test()
+                self.measure()
         except Exception as e:  # a run must not die silently: the page shows what went wrong
             self.trainer.status, self.error = "failed", f"Training failed: {e}"
         finally:
             self.control.release()
             self.save()
 
+    def measure(self):
+        """Measure the test loss, accuracy and confusion matrix (what the class board sums)."""
+        t = self.trainer
+        self.test_loss, self.test_acc = t.test()
+        self.confusion = confusion_matrix(t.y_test, t.net.predict(t.X_test)).tolist()
+
+    def numbers(self):
+        """Return the run's numbers for the run folder: its snapshot, settings, size and test confusion."""
+        return {**self.snapshot(), "queued_ahead": None, "config": self.config.to_dict(),
+                "weights": sum(p.size for _, p, _ in self.trainer.net.params()),
+                "created": self.created, "confusion": self.confusion}
+
     def save(self):
-        """Checkpoint the run to the run folder, if it belongs to a browser."""
+        """Checkpoint the run to the run folder, with its numbers, if it belongs to a browser."""
         if self.browser is not None:
+            store.save_numbers(self.id, self.numbers())
             store.save(self.id, self.trainer, {"browser": self.browser, "data_source": self.data_source,
                                                "data_name": self.data_name, "test_acc": self.test_acc,
                                                "test_loss": self.test_loss, "created": self.created,
                                                "steps_per_epoch": self.trainer.steps_per_epoch,
                                                "total_steps": self.trainer.total_steps,
-                                               "measure_test": self.measure_test})
+                                               "measure_test": self.measure_test,
+                                               "confusion": self.confusion})
 
     @classmethod
     def restore(cls, run_id, scheduler=SCHEDULER):
@@ -134,6 +154,7 @@ class Run:
                   browser=extra["browser"], scheduler=scheduler, trainer=trainer, created=extra["created"],
                   measure_test=extra.get("measure_test", True))
         run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
+        run.confusion = extra.get("confusion")
         return run
 
     def join(self, timeout=None):

@@ -1,0 +1,99 @@
+"""The presenter's page, /class: compose the lesson, then watch the class board live.
+
+Only on a server started with ``$PLAYGROUND_PRESENTER_KEY`` (``app.py`` lists it for nobody: the
+presenter types its address), and only after the key is typed in this session.  Everything
+it shows comes from ``ui.classroom`` through the ``Session``; the board redraws every
+``BOARD_SECONDS`` in a fragment, reading the numbers the runs' workers write, so training
+never waits for it.  Not for maths or files (``ui.classroom``) nor figures (``ui.figures``).
+"""
+
+import numpy as np
+import streamlit as st
+
+from ui import classroom, figures
+from ui.routing import through_app
+from ui.session import session
+
+through_app()  # a first request to a fresh server runs this page on its own: go through app.py
+
+BOARD_SECONDS = 2.0  # the board follows the runs at least this often
+me = session()
+
+
+def key_form():
+    """Ask for the presenter key; on the right one, rerun as the presenter."""
+    st.caption("This page is for the workshop's presenter. Attendees: the Train page is yours.")
+    with st.form("presenter", border=False):
+        typed = st.text_input("Presenter key", type="password", key="presenter_key",
+                              help="The key the server was started with ($PLAYGROUND_PRESENTER_KEY).")
+        entered = st.form_submit_button("Enter", type="primary")
+    if entered:
+        why = me.enter_key(typed)
+        if why is None:
+            st.rerun()
+        st.error(why)
+
+
+def board():
+    """Draw the leaderboard, every run's validation curve, and the class's confusion matrix; poll them."""
+    lesson = classroom.current_lesson()
+
+    @st.fragment(run_every=BOARD_SECONDS)
+    def live():
+        runs = classroom.board_runs()
+        rows = classroom.leaderboard(runs, lesson)
+        if lesson.challenge != "none":
+            st.markdown(f"**Challenge:** {lesson.challenge_text()}")
+        if not rows:
+            st.info("No runs on the board yet: attendees who give a nickname on the Train page join it when they "
+                    "press Start.", icon="👥")
+            return
+        st.caption(f"{len(rows)} runs · redrawn every {BOARD_SECONDS:g} s")
+        table = [{k: v for k, v in row.items() if k != "run_id"} for row in rows]
+        st.dataframe(table, hide_index=True, key="leaderboard", column_config={
+            "val acc": st.column_config.NumberColumn(format="percent"),
+            "test acc": st.column_config.NumberColumn(format="percent"),
+            "weights": st.column_config.NumberColumn(format="localized"),
+            "score": st.column_config.NumberColumn(help=lesson.challenge_text())})
+        st.plotly_chart(figures.training.class_curves(runs, [r["run_id"] for r in rows]), key="class_curves",
+                        config=figures.STATIC)
+        counts, finished = classroom.summed_confusion(runs)
+        if finished:
+            st.markdown(f"**The class's confusion matrix**, summed over {finished} finished runs")
+            st.plotly_chart(figures.training.confusion(np.array(counts)), key="class_confusion",
+                            config=figures.STATIC)
+        choose(rows)
+        st.download_button("Export the board (CSV)", classroom.board_csv(rows), file_name="class-board.csv",
+                           mime="text/csv", key="export_board")
+
+    live()
+
+
+def choose(rows):
+    """Let the presenter open one attendee's network read-only on the Weights and Draw pages."""
+    labels = {row["run_id"]: f"{row['nickname']} · {row['status']}" for row in rows}
+    nicknames = {row["run_id"]: row["nickname"] for row in rows}
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    chosen = row.selectbox("Look at what this network learned", list(labels), format_func=labels.get,
+                           key="board_run")
+    for label, page in (("Open on Weights", "pages/weights.py"), ("Open on Draw", "pages/draw.py")):
+        if row.button(label, key=f"view_{page}"):
+            if me.view_run(chosen, nicknames[chosen]) is None:
+                st.error("That run cannot be read any more: it was deleted or is still starting.")
+            else:
+                st.switch_page(page)
+
+
+st.title("👩‍🏫 Class")
+if not classroom.enabled():
+    st.info("Classroom mode is off: start the server with a presenter key (PLAYGROUND_PRESENTER_KEY) to use it.")
+elif not me.presenter:
+    key_form()
+else:
+    board_tab, = st.tabs(["Class board"])
+    with board_tab:
+        board()
+        if st.button("Clear the board for the next group", key="clear_board",
+                     help="Takes every run off the board; attendees keep their runs."):
+            classroom.clear()
+            st.rerun()
