@@ -157,3 +157,34 @@ def open_from_sidebar(page, title):
     """Go to another page by its sidebar link, keeping the Streamlit session (a page load starts a new one)."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     wait_for_app(page)
+
+
+def descendants(pid):
+    """Return the ids of every process below pid, read from /proc (Linux)."""
+    children = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # not a process, or it has just ended
+            continue
+        children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def renice_browser(nice):
+    """Lower the CPU priority of this script's Chromium processes (its renderers start with each page)."""
+    for pid in descendants(os.getpid()):
+        try:
+            if "chrom" in Path(f"/proc/{pid}/comm").read_text():
+                for task in Path(f"/proc/{pid}/task").iterdir():  # Linux sets the niceness of one thread at a time
+                    os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+                autogroup = Path(f"/proc/{pid}/autogroup")  # Chromium starts its own session: weigh the group too
+                if autogroup.exists():
+                    autogroup.write_text(str(nice))
+        except OSError:  # ended meanwhile
+            pass

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from benchmarks.harness import VIEWPORT, launch_browser, running_app, start_training  # noqa: E402
+from benchmarks.harness import VIEWPORT, launch_browser, renice_browser, running_app, start_training  # noqa: E402
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 PROGRESS = re.compile(r"Step ([\d,]+) of ([\d,]+)")
@@ -51,37 +51,6 @@ def cli_speed(data, epochs, env):
     batch = 64  # TrainConfig's default batch size, which both sides use
     steps = math.ceil(result["train_size"] / batch) * result["epochs"]
     return steps / result["train_seconds"]
-
-
-def descendants(pid):
-    """Return the ids of every process below pid, read from /proc (Linux)."""
-    children = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # not a process, or it has just ended
-            continue
-        children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-def renice_browser(nice):
-    """Lower the CPU priority of this script's Chromium processes (its renderers start with each page)."""
-    for pid in descendants(os.getpid()):
-        try:
-            if "chrom" in Path(f"/proc/{pid}/comm").read_text():
-                for task in Path(f"/proc/{pid}/task").iterdir():  # Linux sets the niceness of one thread at a time
-                    os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
-                autogroup = Path(f"/proc/{pid}/autogroup")  # Chromium starts its own session: weigh the group too
-                if autogroup.exists():
-                    autogroup.write_text(str(nice))
-        except OSError:  # ended meanwhile
-            pass
 
 
 def page_speed(browser, url, label, epochs, nice, window):
