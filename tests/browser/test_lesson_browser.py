@@ -10,32 +10,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.harness import exceptions, running_app, wait_for_app
+from benchmarks.harness import exceptions
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_lesson_link_as_the_first_request_shows_the_locked_value_and_hides_a_control(browser):
-    with running_app() as url:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        try:
-            page.goto(f"{url}/train?lr=0.05&epochs=3&lock=lr&hide=optimizer")
-            wait_for_app(page, timeout=60_000)
-            settings = page.get_by_test_id("stMain")
-            expect(settings.get_by_test_id("stSelectbox").filter(has_text="Activation")).to_be_visible()
-            rate = settings.get_by_test_id("stSlider").filter(has_text="Learning rate")
-            expect(rate.get_by_role("slider")).to_have_attribute("aria-valuetext", "0.05")
-            expect(rate.get_by_role("slider")).to_be_disabled()
-            expect(settings.get_by_test_id("stSelectbox").filter(has_text="Optimiser")).to_have_count(0)
-            expect(settings.get_by_text(re.compile("^Some settings are set by this lesson"))).to_be_visible()
-            epochs = settings.get_by_role("spinbutton", name="Epochs", exact=True)
-            expect(epochs).to_have_value("3")
-            expect(epochs).to_be_enabled()
-            # the address keeps the lesson beside this browser's id, so a reload keeps it too
-            expect(page).to_have_url(re.compile(r"/train\?(?=.*\blr=0\.05)(?=.*\block=lr)(?=.*\bhide=optimizer)"
-                                                r"(?=.*\bb=[0-9a-f]{16})"))
-            assert not exceptions(page)
-        finally:
-            context.close()
+def test_a_lesson_link_as_the_first_request_shows_the_locked_value_and_hides_a_control(first_request):
+    page = first_request("train?lr=0.05&epochs=3&lock=lr&hide=optimizer")
+    settings = page.get_by_test_id("stMain")
+    expect(settings.get_by_test_id("stSelectbox").filter(has_text="Activation")).to_be_visible()
+    rate = settings.get_by_test_id("stSlider").filter(has_text="Learning rate").get_by_role("slider")
+    expect(rate).to_have_attribute("aria-valuetext", "0.05")
+    expect(rate).to_be_disabled()
+    expect(settings.get_by_test_id("stSelectbox").filter(has_text="Optimiser")).to_have_count(0)
+    expect(settings.get_by_text(re.compile("^Some settings are set by this lesson"))).to_be_visible()
+    epochs = settings.get_by_role("spinbutton", name="Epochs", exact=True)
+    expect(epochs).to_have_value("3")
+    expect(epochs).to_be_enabled()
+    # the address keeps the lesson beside this browser's id, so a reload keeps it too
+    expect(page).to_have_url(re.compile(r"/train\?(?=.*\blr=0\.05)(?=.*\block=lr)(?=.*\bhide=optimizer)"
+                                        r"(?=.*\bb=[0-9a-f]{16})"))
+    assert not exceptions(page)
