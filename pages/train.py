@@ -212,10 +212,8 @@ def lesson_settings():
         st.info(lesson.markdown_text(ignored), icon="🔗")
     config, error = settings_widgets(on_change={"lr": apply_lr}, values=link.values, locked=link.locked,
                                      hidden=link.hidden)
-    if link.locked or link.hidden:
-        st.caption("Some settings are set by this lesson: "
-                   + "; ".join(f"{verb} {', '.join(LABELS[n] for n in LABELS if n in names)}"
-                               for verb, names in (("locked", link.locked), ("hidden", link.hidden)) if names) + ".")
+    if set_by_lesson := link.summary():
+        st.caption(set_by_lesson)
     if error:
         st.error(error)
     else:

@@ -108,7 +108,10 @@ def test_lock_and_hide_name_settings_and_unknown_names_get_a_note():
     assert link.locked == {"lr", "epochs"}
     assert link.hidden == {"optimizer", "conv"}
     assert notes == ["lock=bogus (not a setting)"]
-    assert link.value("lr") == 0.05 and link.value("epochs") == 10  # a locked setting without a value: the default
+    assert link.values == {"lr": 0.05}  # epochs is locked at its default
+    assert link.summary() == ("Some settings are set by this lesson: locked Learning rate, Epochs; "
+                              "hidden Conv layers, Optimiser.")
+    assert lesson.LessonLink().summary() is None
     query = link.query(link.values)
     assert query["lock"] == "lr,epochs" and query["hide"] == "conv,optimizer"  # the settings table's order
 

@@ -42,9 +42,11 @@ class LessonLink:
     hidden: frozenset = frozenset()  # settings not shown; they take the link's value or the default
     lesson_id: str | None = None  # the lesson this link belongs to (a hex id), for the classroom
 
-    def value(self, name):
-        """Return the value the link gives setting name, else the setting's default."""
-        return self.values.get(name, BY_NAME[name].default)
+    def summary(self):
+        """Return in words which settings this link locks and hides, e.g. '... locked Learning rate.', or None."""
+        parts = [f"{verb} {', '.join(f.metadata['label'] for f in SETTINGS if f.name in names)}"
+                 for verb, names in (("locked", self.locked), ("hidden", self.hidden)) if names]
+        return f"Some settings are set by this lesson: {'; '.join(parts)}." if parts else None
 
     def query(self, values):
         """Return the query params of a link with values and this link's locks, hidden settings and lesson."""
