@@ -33,5 +33,6 @@ def test_a_lesson_link_as_the_first_request_shows_the_locked_value_and_hides_a_c
     # the link to share opens the Train page with the same settings, without this browser's id
     page.get_by_role("button", name=re.compile("Copy a link to these settings")).click()
     shared = page.get_by_test_id("stCode").filter(has_text="lr=0.05")
-    expect(shared).to_have_text(re.compile(r"^\s*http://127\.0\.0\.1:\d+/train\?lr=0\.05&epochs=3&lock=lr&hide=optimizer\s*$"))
+    expect(shared).to_have_text(re.compile(r"^\s*http://127\.0\.0\.1:\d+/train"
+                                           r"\?lr=0\.05&epochs=3&lock=lr&hide=optimizer\s*$"))
     assert not exceptions(page)
