@@ -7,11 +7,14 @@ Not for figures (``ui.figures``), the settings widgets (``ui/train_controls.py``
 section (``ui/tune_panel.py``).
 """
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from nn.explain.diagnosis import diagnose
 from nn.files.model_file import ModelFileError
-from ui import figures, frontend
+from nn.settings import SETTINGS
+from ui import figures, frontend, lesson
 from ui.class_panel import class_section
 from ui.routing import through_app
 from ui.runs.handle import NoWorker
@@ -25,6 +28,7 @@ through_app()  # a first request to a fresh server runs this page on its own: go
 
 POLL_SECONDS = 0.9  # the live chart redraws at least once a second, and no more often than that needs
 SLOW, FAST = "🐢 slow motion", "⚡ full speed"
+LABELS = {f.name: f.metadata["label"] for f in SETTINGS}  # setting name -> its label on the page
 me = session()
 
 
@@ -202,6 +206,39 @@ def saved_runs():
         st.rerun()
 
 
+def lesson_settings():
+    """Draw the settings as this session's lesson link sets them, say what the link set, and keep them in the URL."""
+    link = me.lesson
+    if ignored := lesson.notice(me.link_notes):
+        st.info(lesson.markdown_text(ignored), icon="🔗")
+    config, error = settings_widgets(on_change={"lr": apply_lr}, values=link.values, locked=link.locked,
+                                     hidden=link.hidden)
+    if set_by_lesson := link.summary():
+        st.caption(set_by_lesson)
+    if error:
+        st.error(error)
+    else:
+        me.keep_settings(config)
+    return config
+
+
+def share_link(config):
+    """Offer a link that opens the Train page with these settings (never this browser's id or runs)."""
+    with st.popover("Copy a link to these settings", icon="🔗", disabled=config is None,
+                    help="For a lesson or a friend: the link opens the Train page with the settings above."):
+        locked = st.multiselect("Lock in the link", list(LABELS), default=[n for n in LABELS if n in me.lesson.locked],
+                                key="link_lock", format_func=LABELS.get,
+                                help="Shown to whoever opens the link, but not changeable.")
+        hidden = st.multiselect("Hide in the link", list(LABELS), default=[n for n in LABELS if n in me.lesson.hidden],
+                                key="link_hide", format_func=LABELS.get,
+                                help="Not shown at all; the link's value is used.")
+        if config is not None:
+            st.code(lesson.link(st.context.url or "", asdict(config), locked, hidden, me.lesson_id), language=None,
+                    wrap_lines=True)
+            st.caption("Copy it with the button at its right. It carries the settings only: your runs stay "
+                       "with this browser.")
+
+
 def model_files():
     """Offer the active model as an .npz download, and take an uploaded model to use or continue from."""
     model = me.model()
@@ -224,10 +261,9 @@ with settings:
     class_section(me)
     data_widgets(me)
     st.divider()
-    config, error = settings_widgets(on_change={"lr": apply_lr})
-    if error:
-        st.error(error)
+    config = lesson_settings()
     st.caption("Settings apply at the next Start; the learning rate also changes a running run at once.")
+    share_link(config)
     st.divider()
     model_files()
 with main:

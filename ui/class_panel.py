@@ -8,7 +8,7 @@ id.  Not for the presenter's page (``pages/class.py``) nor the board's files (``
 
 import streamlit as st
 
-from ui import classroom
+from ui import classroom, lesson
 
 
 def class_section(me):
@@ -25,7 +25,7 @@ def class_section(me):
                        "stay off. The presenter sees your runs' settings and accuracy, nothing else of yours.")
     run, mine = me.run, me.on_board()
     if run is not None and run.id in mine:
-        st.caption(f"This run is on the class board as {classroom.as_text(mine[run.id])}.")
+        st.caption(f"This run is on the class board as {lesson.markdown_text(mine[run.id])}.")
         if st.button("Take this run off the board", key="class_leave"):
             me.leave_board(run.id)
             st.rerun()

@@ -91,14 +91,6 @@ class KeyGate:
 GATE = KeyGate()
 
 
-MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
-
-
-def as_text(typed):
-    """Return typed text for a Markdown string (captions, the sidebar): every character that formats is escaped."""
-    return MARKDOWN.sub(r"\\\1", typed)
-
-
 def clean_nickname(typed):
     """Return a nickname as the board shows it: no control characters, spaces squeezed, NICKNAME_CHARS at most."""
     return " ".join(CONTROL_CHARS.sub("", typed or "").split())[:NICKNAME_CHARS]

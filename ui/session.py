@@ -12,12 +12,16 @@ works in any browser it is sent to) and in a first-party cookie of this browser
 (``ui/frontend/remember.js``), so a plain link opened in the same browser finds its saved
 runs again and reattaches the last one still learning.  A browser without the cookie or the
 address gets an id of its own and sees none of them.
+
+The address also carries the Train page's settings and the lesson link the session was opened
+with (``ui.lesson``): the session reads that link once, as it is created, and keeps the settings
+in the URL beside its ids, so a reload keeps them.  Query params it does not own are left alone.
 Not for drawing: figures are ``ui.figures``' job.
 """
 
 import os
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -28,7 +32,7 @@ from nn.digits.finetune import MyDigits, finetune
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
 from nn.network import describe
-from ui import classroom, frontend
+from ui import classroom, frontend, lesson
 from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
 from ui.tuning import Study
@@ -44,6 +48,7 @@ TESTED_ON = {"sample": "the bundled sample's {n:,} test digits", "mnist": "the {
 PRETRAINED_TESTED_ON = TESTED_ON["mnist"].format(n=10_000)  # the bundled model was measured on the full MNIST
 COOKIE = "mnist_playground_browser"  # holds the browser id in the browser
 NICKNAME_COOKIE = "mnist_playground_nickname"  # holds the nickname this browser shows on the class board
+IDS = ("b", "run")  # the query params of a browser's identity: never in a link meant for someone else
 
 
 def architecture(hidden, activation=None, conv=()):
@@ -104,8 +109,11 @@ def pretrained():
 class Session:
     """Everything one browser session owns: its runs, an uploaded model, its data, its drawn digits."""
 
-    def __init__(self, browser=None):
+    def __init__(self, browser=None, query=None):
         self.browser = browser or uuid.uuid4().hex[:16]  # kept in the URL: it finds this browser's saved runs
+        # The lesson link the session was opened with (from the URL's query params), and what in it was ignored.
+        self.lesson, self.link_notes = lesson.parse(query or {}, theirs=IDS)
+        self.settings_query = self.lesson.query(self.lesson.values)  # the Train page's settings, as the URL holds them
         self.run = None  # the current run (a RunHandle), live or ended
         self.runs = []  # every run of this session, oldest first
         self.uploaded = None  # a Model uploaded or fine-tuned here, used until the next run starts
@@ -120,6 +128,16 @@ class Session:
         self.presenter = False  # True once the presenter key was given in this session (never kept elsewhere)
         self.viewing = None  # a Model of an attendee's run the presenter opened read-only, shown instead of ours
         self._scorecards = {}  # run id -> Scorecard of its test digits
+
+    @property
+    def lesson_id(self):
+        """Return the id of the lesson this session was opened for (its link's ``lesson``), or None."""
+        return self.lesson.lesson_id
+
+    def keep_settings(self, config):
+        """Keep config's settings (those not at their default) and this session's lesson in the page URL."""
+        self.settings_query = self.lesson.query(asdict(config))
+        _keep_in_url(self)
 
     # --- models -------------------------------------------------------------------------------
 
@@ -368,7 +386,7 @@ class Session:
         if found is None:
             return None
         net, meta = found
-        self.viewing = Model(net, f"{classroom.as_text(nickname)}'s run, read-only (as of its last checkpoint)", meta,
+        self.viewing = Model(net, f"{lesson.markdown_text(nickname)}'s run, read-only (as of its last checkpoint)", meta,
                              "its own test digits")
         return self.viewing
 
@@ -396,18 +414,30 @@ class Session:
 
 
 def session():
-    """Return this browser session's Session, creating it on first use, and keep its ids in the page URL."""
+    """Return this browser session's Session, creating it on first use; keep its ids and settings in the page URL."""
     if KEY not in st.session_state:
         st.session_state[KEY] = _new_session()
     here = st.session_state[KEY]
-    wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {})}
-    if dict(st.query_params) != wanted:
-        st.query_params.from_dict(wanted)
+    _keep_in_url(here)
     if _remembered() != here.browser:
         frontend.remember(COOKIE, here.browser)
     if classroom.enabled() and _remembered(NICKNAME_COOKIE) != here.nickname:
         frontend.remember(NICKNAME_COOKIE, here.nickname)
     return here
+
+
+def _keep_in_url(here):
+    """Make the URL's query params hold session here's ids and settings; leave params it does not own as they are.
+
+    The URL is written only when it changes, so keeping it costs no rerun.
+    """
+    wanted = {"b": here.browser, **({"run": here.run.id} if here.run is not None and here.run.browser else {}),
+              **here.settings_query}
+    current = st.query_params.to_dict()
+    address = {name: value for name, value in current.items() if name not in IDS and name not in lesson.PARAMS}
+    address.update(wanted)
+    if current != address:
+        st.query_params.from_dict(address)
 
 
 def _remembered(cookie=COOKIE):
@@ -424,7 +454,7 @@ def _new_session():
     ended becomes the session's run.
     """
     known = st.query_params.get("b", "") or _remembered()
-    new = Session(known if store.ID.match(known) else None)
+    new = Session(known if store.ID.match(known) else None, st.query_params.to_dict())
     new.nickname = classroom.clean_nickname(_remembered(NICKNAME_COOKIE))
     run_id = st.query_params.get("run", "")
     if store.ID.match(run_id):

@@ -2,7 +2,8 @@
 
 Each field of ``TrainConfig`` becomes the widget its ``widget`` declaration names, with the
 field's label, help text and bounds or choices, keyed ``set_<name>``; nothing here lists the
-settings again, so a new setting appears on the page by itself.  Not for the buttons that drive a run (the page).
+settings again, so a new setting appears on the page by itself.  A lesson link's values, locks and
+hidden settings (``ui.lesson``) come in as arguments.  Not for the buttons that drive a run (the page).
 """
 
 import math
@@ -20,72 +21,84 @@ DATA_CHOICES = {"sample": "Bundled sample ({sample}, works offline)",  # its siz
                 "upload": "Your own file"}
 
 
-def key(name):
-    """Return the widget key of a setting."""
-    return f"set_{name}"
+def key(name, prefix="set_"):
+    """Return the widget key of a setting (prefix tells apart two copies of the settings on one page)."""
+    return f"{prefix}{name}"
 
 
-def settings_widgets(on_change=None):
+def settings_widgets(on_change=None, values=None, locked=(), hidden=(), prefix="set_"):
     """Draw one widget per training setting; return (TrainConfig or None, error message or None).
 
     on_change maps a setting's name to a callback run when its widget changes (the live learning rate).
+    values {name: value} (a lesson link's) replace the settings' defaults: a widget starts from them on a
+    session's first run, and a person's own changes win afterwards.  Settings named in locked are shown
+    disabled and keep their value; those in hidden are not drawn and keep theirs.  prefix starts every key.
     """
-    on_change = on_change or {}
-    values = {f.name: _widget(f, on_change.get(f.name)) for f in SETTINGS}
+    on_change, values = on_change or {}, values or {}
+    chosen = {}
+    for f in SETTINGS:
+        start = values.get(f.name, f.default)
+        if f.name in hidden:
+            chosen[f.name] = start
+            continue
+        kw = {"help": f.metadata["help"], "key": key(f.name, prefix), "on_change": on_change.get(f.name),
+              "persist_state": "session", "disabled": f.name in locked}
+        drawn = _widget(f, start, kw)
+        chosen[f.name] = start if f.name in locked else drawn
     try:
-        return TrainConfig(**values), None
+        return TrainConfig(**chosen), None
     except ValueError as err:
         return None, str(err)
 
 
-def _widget(f, on_change):
-    """Draw the widget field f declares (its metadata's ``widget``); return its value."""
-    m, default, widget = f.metadata, f.default, f.metadata["widget"]
-    kw = {"help": m["help"], "key": key(f.name), "on_change": on_change, "persist_state": "session"}
+def _widget(f, start, kw):
+    """Draw the widget field f declares (its metadata's ``widget``), starting at start, with kw; return its value."""
+    m, widget = f.metadata, f.metadata["widget"]
     if widget == "layers":
-        return _layers(f, kw)
+        return _layers(f, start, kw)
     if widget == "conv_layers":
-        return _conv_layers(f, kw)
+        return _conv_layers(f, start, kw)
     if widget == "choice":
-        return st.selectbox(m["label"], m["choices"], index=m["choices"].index(default),
+        return st.selectbox(m["label"], m["choices"], index=m["choices"].index(start),
                             format_func=lambda c: display_name(f, c), **kw)
     if widget == "checkbox":
-        return st.checkbox(m["label"], value=default, **kw)
+        return st.checkbox(m["label"], value=start, **kw)
     if widget == "log_slider":
-        return st.select_slider(m["label"], log_steps(m["lo"], m["hi"], default), value=default,
+        return st.select_slider(m["label"], log_steps(m["lo"], m["hi"], start), value=start,
                                 format_func=lambda v: f"{v:g}", **kw)
-    return st.number_input(m["label"], m["lo"], m["hi"], default, m["step"], format="%g" if f.type is float else None,
+    return st.number_input(m["label"], m["lo"], m["hi"], start, m["step"], format="%g" if f.type is float else None,
                            **kw)
 
 
-def _layers(f, kw):
-    """Draw a count and one width per hidden layer; return the widths as a tuple."""
-    m, default = f.metadata, f.default
-    count = st.number_input(f"{m['label']} (how many)", 1, m["max_count"], len(default), 1,
+def _layers(f, start, kw):
+    """Draw a count and one width per hidden layer, starting at widths start; return the widths as a tuple."""
+    m, same = f.metadata, {"persist_state": "session", "disabled": kw["disabled"]}
+    count = st.number_input(f"{m['label']} (how many)", 1, m["max_count"], len(start), 1,
                             help=f"1 to {m['max_count']} hidden layers: more layers can learn more abstract shapes "
-                                 "but are harder to train.", key=kw["key"] + "_count", persist_state="session")
+                                 "but are harder to train.", key=kw["key"] + "_count", **same)
     cols = st.columns(count)
-    return tuple(cols[i].number_input(f"Layer {i + 1} width", m["lo"], m["hi"], default[min(i, len(default) - 1)],
-                                      m["step"], help=m["help"], key=f"{kw['key']}_{i}", persist_state="session")
+    return tuple(cols[i].number_input(f"Layer {i + 1} width", m["lo"], m["hi"], start[min(i, len(start) - 1)],
+                                      m["step"], help=m["help"], key=f"{kw['key']}_{i}", **same)
                  for i in range(count))
 
 
-def _conv_layers(f, kw):
+def _conv_layers(f, start, kw):
     """Draw a count of conv layers (0: fully connected) and channels and kernel size for each; return the pairs."""
-    m, default = f.metadata, f.default
+    m, same = f.metadata, {"persist_state": "session", "disabled": kw["disabled"]}
     k_lo, k_hi = m["kernels"]
-    count = st.number_input(f"{m['label']} (how many)", 0, m["max_count"], len(default), 1, help=m["help"],
-                            key=kw["key"] + "_count", persist_state="session")
+    count = st.number_input(f"{m['label']} (how many)", 0, m["max_count"], len(start), 1, help=m["help"],
+                            key=kw["key"] + "_count", **same)
     layers = []
     for i in range(count):
         channels, kernel = st.columns(2)
-        # Each layer's first default is LeNet's: 8 then 16 channels of 5×5 kernels.
-        c = channels.number_input(f"Conv {i + 1} channels", m["lo"], m["hi"], min(8 * 2**i, m["hi"]), m["step"],
+        # A layer the start does not give starts as LeNet's: 8 then 16 channels of 5×5 kernels.
+        c0, k0 = start[i] if i < len(start) else (min(8 * 2**i, m["hi"]), min(max(5, k_lo), k_hi))
+        c = channels.number_input(f"Conv {i + 1} channels", m["lo"], m["hi"], c0, m["step"],
                                   help="How many filters this layer learns: more find more kinds of stroke, slower.",
-                                  key=f"{kw['key']}_{i}_channels", persist_state="session")
-        k = kernel.number_input(f"Conv {i + 1} kernel", k_lo, k_hi, min(max(5, k_lo), k_hi), 1,
+                                  key=f"{kw['key']}_{i}_channels", **same)
+        k = kernel.number_input(f"Conv {i + 1} kernel", k_lo, k_hi, k0, 1,
                                 help="Each filter's size in pixels (K×K); the image shrinks by K - 1, then halves.",
-                                key=f"{kw['key']}_{i}_kernel", persist_state="session")
+                                key=f"{kw['key']}_{i}_kernel", **same)
         layers.append((c, k))
     return tuple(layers)
 

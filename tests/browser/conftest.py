@@ -5,6 +5,7 @@ missing; in CI (``CI`` set) that is a failure.
 """
 
 import os
+from contextlib import ExitStack
 
 import pytest
 
@@ -58,3 +59,25 @@ def page(browser, app_url):
     errors = exceptions(pg)
     context.close()
     assert not errors, f"the page showed an exception: {errors}"
+
+
+@pytest.fixture
+def first_request(browser):
+    """Return open(path): a fresh browser page that opened path as the very first request to a server of its own.
+
+    Each call starts its own ``streamlit run`` (the shared ``app_url`` server has long been
+    warmed by other tests); the pages and servers are closed after the test.
+    """
+    with ExitStack() as opened:
+
+        def open_(path):
+            url = opened.enter_context(running_app())
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            opened.callback(context.close)
+            pg = context.new_page()
+            pg.set_default_timeout(60_000)
+            pg.goto(f"{url}/{path}")
+            wait_for_app(pg, timeout=60_000)
+            return pg
+
+        yield open_

@@ -1,7 +1,7 @@
 """Every link works on a freshly started server: whichever page is the first request, app.py routes it.
 
-Each test starts its own server, so the page it opens is the very first thing that server is
-asked for (the shared ``app_url`` server has long been warmed by other tests).  Streamlit would
+Each test starts its own server (the ``first_request`` fixture), so the page it opens is the very
+first thing that server is asked for.  Streamlit would
 run the page on its own in its old folder-based multipage mode, were it not for ``ui/routing.py``.
 """
 
@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.harness import exceptions, running_app, wait_for_app
+from benchmarks.harness import exceptions, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,26 +25,18 @@ FIRST = {
 
 
 @pytest.mark.parametrize("path", list(FIRST), ids=lambda p: "/" + p)
-def test_the_first_request_to_a_fresh_server_gets_the_apps_navigation(browser, path):
+def test_the_first_request_to_a_fresh_server_gets_the_apps_navigation(first_request, path):
     heading, control = FIRST[path]
-    with running_app() as url:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        try:
-            page.goto(f"{url}/{path}")
-            wait_for_app(page, timeout=60_000)
-            expect(page.get_by_test_id("stMain").locator("h1").first).to_contain_text(heading)
-            links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
-            expect(links).to_have_text(APP_PAGES)  # not app, draw, home, train, weights
-            expect(control(page).first).to_be_visible()
-            assert page.title() != "app", "app.py's page config is not in force"
-            assert page.evaluate("document.querySelector('[data-testid=stAppViewContainer]')"
-                                 ".getAttribute('data-layout')") == "wide"
-            # and it stays so: going to another page by its link keeps the app's navigation
-            links.filter(has_text="Home" if path else "Train").click()
-            wait_for_app(page)
-            expect(links).to_have_text(APP_PAGES)
-            assert not exceptions(page)
-        finally:
-            context.close()
+    page = first_request(path)
+    expect(page.get_by_test_id("stMain").locator("h1").first).to_contain_text(heading)
+    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+    expect(links).to_have_text(APP_PAGES)  # not app, draw, home, train, weights
+    expect(control(page).first).to_be_visible()
+    assert page.title() != "app", "app.py's page config is not in force"
+    assert page.evaluate("document.querySelector('[data-testid=stAppViewContainer]')"
+                         ".getAttribute('data-layout')") == "wide"
+    # and it stays so: going to another page by its link keeps the app's navigation
+    links.filter(has_text="Home" if path else "Train").click()
+    wait_for_app(page)
+    expect(links).to_have_text(APP_PAGES)
+    assert not exceptions(page)
