@@ -7,16 +7,22 @@ it shows comes from ``ui.classroom`` through the ``Session``; the board redraws 
 never waits for it.  Not for maths or files (``ui.classroom``) nor figures (``ui.figures``).
 """
 
+from dataclasses import asdict
+from urllib.parse import urlsplit
+
 import numpy as np
 import streamlit as st
 
-from ui import classroom, figures
+from nn.settings import SETTINGS
+from ui import classroom, figures, lesson
 from ui.routing import through_app
 from ui.session import session
+from ui.train_controls import settings_widgets
 
 through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 BOARD_SECONDS = 2.0  # the board follows the runs at least this often
+LABELS = {f.name: f.metadata["label"] for f in SETTINGS}
 me = session()
 
 
@@ -34,16 +40,57 @@ def key_form():
         st.error(why)
 
 
+def compose():
+    """Compose the lesson (settings, locked and hidden controls, a challenge), publish it, show its link and QR."""
+    now = classroom.current_lesson()
+    st.caption("Choose the settings the class starts from, which controls it may not change or does not see, and "
+               "a challenge. Publishing gives a link for the room; runs are compared with the published lesson.")
+    left, right = st.columns(2, gap="large")
+    with left:
+        config, error = settings_widgets(values=now.values, prefix="lesson_")
+        if error:
+            st.error(error)
+    with right:
+        locked = st.multiselect("Locked: shown, not changeable", list(LABELS), default=list(now.locked),
+                                format_func=LABELS.get, key="lesson_locked")
+        hidden = st.multiselect("Hidden: not shown, the lesson's value is used", list(LABELS),
+                                default=list(now.hidden), format_func=LABELS.get, key="lesson_hidden")
+        challenge = st.selectbox("Challenge", list(classroom.CHALLENGES), index=list(classroom.CHALLENGES).index(
+            now.challenge), format_func=lambda c: classroom.CHALLENGES[c].menu, key="lesson_challenge")
+        limit = challenge_limit(challenge, now)
+        summary = st.checkbox("Show the board's leaderboard to attendees", value=now.show_summary,
+                              key="lesson_summary", help="Nicknames and accuracies only, on their Train page.")
+        if st.button("Publish the lesson", key="publish_lesson", type="primary", disabled=config is None):
+            now = me.publish_lesson(asdict(config), locked, hidden, challenge, limit, summary)
+            st.success("Published: links to an earlier lesson still open, but runs are compared with this one.")
+    if now.id:
+        address = urlsplit(st.context.url or "http://localhost:8501")
+        link = lesson.link(f"{address.scheme}://{address.netloc}/train", now.values, now.locked, now.hidden, now.id)
+        st.subheader("The lesson's link")
+        st.markdown(f"## `{link}`")
+        st.image(figures.qr.qr_png(link), width=360, caption="Point a phone's camera here")
+
+
+def challenge_limit(challenge, now):
+    """Draw the challenge's limit (weights, or a validation accuracy); return it, or None without a challenge."""
+    default = classroom.CHALLENGES[challenge].limit
+    start = now.limit if now.challenge == challenge and now.limit is not None else default
+    if challenge == "small":
+        return st.number_input("At most this many weights", 1_000, 10_000_000, int(start), 1_000, key="lesson_limit")
+    if challenge == "fast":
+        return st.number_input("Validation accuracy to reach (%)", 50.0, 99.9, 100 * start, 0.5,
+                               key="lesson_limit_acc") / 100
+    return None
+
+
 def board():
     """Draw the leaderboard, every run's validation curve, and the class's confusion matrix; poll them."""
-    lesson = classroom.current_lesson()
 
     @st.fragment(run_every=BOARD_SECONDS)
     def live():
-        runs = classroom.board_runs()
-        rows = classroom.leaderboard(runs, lesson)
-        if lesson.challenge != "none":
-            st.markdown(f"**Challenge:** {lesson.challenge_text()}")
+        lesson_now, runs, rows = me.class_board()
+        if lesson_now.challenge != "none":
+            st.markdown(f"**Challenge:** {lesson_now.challenge_text()}")
         if not rows:
             st.info("No runs on the board yet: attendees who give a nickname on the Train page join it when they "
                     "press Start.", icon="👥")
@@ -54,7 +101,7 @@ def board():
             "val acc": st.column_config.NumberColumn(format="percent"),
             "test acc": st.column_config.NumberColumn(format="percent"),
             "weights": st.column_config.NumberColumn(format="localized"),
-            "score": st.column_config.NumberColumn(help=lesson.challenge_text())})
+            "score": st.column_config.NumberColumn(help=lesson_now.challenge_text())})
         st.plotly_chart(figures.training.class_curves(runs, [r["run_id"] for r in rows]), key="class_curves",
                         config=figures.STATIC)
         counts, finished = classroom.summed_confusion(runs)
@@ -90,10 +137,12 @@ if not classroom.enabled():
 elif not me.presenter:
     key_form()
 else:
-    board_tab, = st.tabs(["Class board"])
+    board_tab, lesson_tab = st.tabs(["Class board", "Lesson"])
     with board_tab:
         board()
         if st.button("Clear the board for the next group", key="clear_board",
                      help="Takes every run off the board; attendees keep their runs."):
-            classroom.clear()
+            me.clear_board()
             st.rerun()
+    with lesson_tab:
+        compose()

@@ -11,11 +11,13 @@ import csv
 import io
 import json
 import uuid
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from nn.settings import TrainConfig
-from ui import classroom
+from ui import classroom, figures
+from ui.lesson import markdown_text
 from ui.runs import store
 from ui.runs.scheduler import Scheduler
 from ui.runs.worker import Run
@@ -94,7 +96,7 @@ def test_a_wrong_key_is_refused_with_one_line_and_the_right_one_opens_the_board(
     at.text_input(key="presenter_key").input(KEY)
     at.button[0].click().run()
     assert at.session_state["session"].presenter
-    assert [t.label for t in at.tabs] == ["Class board"]
+    assert [t.label for t in at.tabs] == ["Class board", "Lesson"]
     assert not at.error
 
 
@@ -218,7 +220,7 @@ def test_a_scripted_overlong_nickname_is_cut_and_shown_as_text(open_page, wait_u
     me = at.session_state["session"]
     assert me.nickname == typed
     shown = next(c.value for c in at.caption if "on the class board as" in c.value)
-    assert "\\<script\\>x\\</script\\>\\*\\*b\\*\\*" in shown  # Markdown and HTML escaped: it reads as typed
+    assert shown.endswith(f"as {markdown_text(typed)}.") and "\\<script\\>" in shown  # reads as typed
     assert wait_until(lambda: (store.numbers(me.run.id) or {}).get("history"), 30)
     board = presenter(open_page)
     assert leaderboard(board)["nickname"].tolist() == [typed]
@@ -254,3 +256,60 @@ def test_the_attendees_summary_shows_no_ids(splits, open_page):
     summary = next(d.value for d in at.dataframe if "score" in d.value.columns)
     assert summary["nickname"].tolist() == ["Fay"]
     assert list(summary.columns) == ["nickname", "val acc", "test acc", "score"]
+
+
+# --- the lesson ----------------------------------------------------------------------------------
+
+
+def query_of(link):
+    """Return the query params of a link as {name: value}."""
+    return dict(parse_qsl(urlsplit(link).query))
+
+
+def test_a_published_lesson_opens_with_its_locked_and_hidden_controls_and_the_board_compares_with_it(open_page):
+    at = presenter(open_page)
+    at.select_slider(key="lesson_lr").set_value(0.05)
+    at.multiselect(key="lesson_locked").select("lr")
+    at.multiselect(key="lesson_hidden").select("optimizer")
+    at.selectbox(key="lesson_challenge").select("small").run()
+    at.number_input(key="lesson_limit").set_value(30_000)
+    at.button(key="publish_lesson").click().run()
+    published = classroom.current_lesson()
+    assert (published.values["lr"], published.locked, published.hidden) == (0.05, ("lr",), ("optimizer",))
+    assert published.challenge_text() == "Best test accuracy with at most 30,000 weights"
+    link = next(m.value for m in at.markdown if "/train?" in m.value).strip("#` ")
+    query = query_of(link)
+    assert query == {"lr": "0.05", "lock": "lr", "hide": "optimizer", "lesson": published.id}
+    assert "b" not in query and "run" not in query
+    assert [img.caption for el in at.get("image") for img in el.proto.imgs] == ["Point a phone's camera here"]
+    assert figures.qr.qr_png(link)[:8] == b"\x89PNG\r\n\x1a\n"
+
+    attendee_page = open_page("train", query=query)
+    rate = attendee_page.select_slider(key="set_lr")
+    assert rate.disabled and rate.value == 0.05
+    assert not [s for s in attendee_page.selectbox if s.key == "set_optimizer"]
+    assert any("at most 30,000 weights" in i.value for i in attendee_page.info)
+    attendee_page.text_input(key="class_nickname").input("Kim").run()
+    attendee_page.number_input(key="set_epochs").set_value(1)
+    attendee_page.number_input(key="set_train_size").set_value(300)
+    attendee_page.button(key="start").click().run()
+    row = classroom.leaderboard(classroom.board_runs(), published)[0]
+    assert row["nickname"] == "Kim" and row["differs from the lesson"] == "epochs 1 · train_size 300"
+
+
+def test_a_forged_lesson_link_changes_neither_the_lesson_nor_the_board(open_page):
+    published = classroom.publish(classroom.Lesson(values={"lr": 0.05}, locked=("lr",), challenge="small"))
+    forged = open_page("train", query={"lr": "0.5", "lock": "lr", "lesson": "abcdef123456", "key": KEY,
+                                       "presenter": "1"})
+    me = forged.session_state["session"]
+    assert not me.presenter  # nothing in an address makes a presenter
+    assert any("not the class's current lesson" in c.value for c in forged.caption)
+    assert me.publish_lesson({"lr": 1.0}, (), (), "none", None, False) is None
+    me.clear_board()
+    assert classroom.current_lesson() == published
+    forged.text_input(key="class_nickname").input("Mallory").run()
+    forged.number_input(key="set_epochs").set_value(1)
+    forged.number_input(key="set_train_size").set_value(300)
+    forged.button(key="start").click().run()
+    row = classroom.leaderboard(classroom.board_runs(), published)[0]
+    assert row["differs from the lesson"].startswith("lr 0.5")  # the board shows what the run really used

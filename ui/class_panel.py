@@ -8,24 +8,28 @@ id.  Not for the presenter's page (``pages/class.py``) nor the board's files (``
 
 import streamlit as st
 
-from ui import classroom, lesson
+from ui import classroom
+from ui.lesson import markdown_text
 
 
 def class_section(me):
     """Draw the Class section for Session me."""
     if not classroom.enabled():
         return
-    lesson = classroom.current_lesson()
+    lesson, _, rows = me.class_board()
     st.subheader("Class")
     if lesson.challenge != "none":
         st.info(f"**Challenge:** {lesson.challenge_text()}", icon="🏆")
+    if me.lesson_id and me.lesson_id != lesson.id:
+        st.caption("This link is not the class's current lesson: its settings apply, the board compares runs with "
+                   "the current one.")
     st.text_input("Nickname", value=me.nickname, max_chars=classroom.NICKNAME_CHARS, key="class_nickname",
                   on_change=lambda: me.set_nickname(st.session_state.class_nickname),
                   help="Your runs join the class board under this name when you press Start; leave it empty to "
                        "stay off. The presenter sees your runs' settings and accuracy, nothing else of yours.")
     run, mine = me.run, me.on_board()
     if run is not None and run.id in mine:
-        st.caption(f"This run is on the class board as {lesson.markdown_text(mine[run.id])}.")
+        st.caption(f"This run is on the class board as {markdown_text(mine[run.id])}.")
         if st.button("Take this run off the board", key="class_leave"):
             me.leave_board(run.id)
             st.rerun()
@@ -34,8 +38,6 @@ def class_section(me):
         st.rerun()
     if lesson.show_summary:
         with st.expander("The class board"):
-            rows = classroom.leaderboard(classroom.board_runs(), lesson)
-            st.dataframe([{k: row[k] for k in ("nickname", "val acc", "test acc", "score")} for row in rows],
-                         hide_index=True, key="class_summary", column_config={
-                             "val acc": st.column_config.NumberColumn(format="percent"),
-                             "test acc": st.column_config.NumberColumn(format="percent")})
+            st.dataframe(rows, hide_index=True, key="class_summary", column_config={
+                "val acc": st.column_config.NumberColumn(format="percent"),
+                "test acc": st.column_config.NumberColumn(format="percent")})

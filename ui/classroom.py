@@ -30,13 +30,25 @@ from nn.network import Network
 from nn.settings import SETTINGS, TrainConfig
 from ui.runs import store
 
+SUMMARY = ("nickname", "val acc", "test acc", "score")  # the leaderboard's columns an attendee may see
 NICKNAME_CHARS = 24  # long enough for a first name and an initial, short enough for a leaderboard column
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-# What a lesson may ask of its runs: name -> (wording with {limit}, limit's default, lower score is better).
+
+@dataclass(frozen=True)
+class Challenge:
+    """What a lesson may ask of its runs, and how a run's score is ranked."""
+
+    menu: str  # its name in the presenter's menu
+    wording: str  # as the class reads it, with {limit}
+    limit: float | None  # the limit's default
+    lower_is_better: bool
+
+
 CHALLENGES = {
-    "none": ("No challenge", None, False),
-    "small": ("Best test accuracy with at most {limit:,} weights", 20_000, False),
-    "fast": ("Fewest epochs to {limit:.0%} validation accuracy", 0.95, True),
+    "none": Challenge("No challenge", "No challenge", None, False),
+    "small": Challenge("Best test accuracy with few weights", "Best test accuracy with at most {limit:,} weights",
+                       20_000, False),
+    "fast": Challenge("Fewest epochs to an accuracy", "Fewest epochs to {limit:.0%} validation accuracy", 0.95, True),
 }
 
 
@@ -118,12 +130,12 @@ class Lesson:
 
     def challenge_text(self):
         """Return the challenge in words, e.g. 'Best test accuracy with at most 20,000 weights'."""
-        wording, default, _ = CHALLENGES[self.challenge]
-        return wording.format(limit=default if self.limit is None else self.limit)
+        challenge = CHALLENGES[self.challenge]
+        return challenge.wording.format(limit=challenge.limit if self.limit is None else self.limit)
 
     def score(self, numbers):
         """Return a run's challenge score from its numbers (None: no score yet, or out of the challenge)."""
-        limit = CHALLENGES[self.challenge][1] if self.limit is None else self.limit
+        limit = CHALLENGES[self.challenge].limit if self.limit is None else self.limit
         if self.challenge == "small":
             return numbers.get("test_acc") if numbers.get("weights", math.inf) <= limit else None
         if self.challenge == "fast":
@@ -260,7 +272,7 @@ def leaderboard(runs, lesson):
     Each row is a dict of plain values for a table and the CSV export; ``run_id`` is for the
     presenter's page only.
     """
-    lower_is_better = CHALLENGES[lesson.challenge][2]
+    lower_is_better = CHALLENGES[lesson.challenge].lower_is_better
     rows = []
     for run in runs:
         n = run.numbers

@@ -386,13 +386,40 @@ class Session:
         if found is None:
             return None
         net, meta = found
-        self.viewing = Model(net, f"{lesson.markdown_text(nickname)}'s run, read-only (as of its last checkpoint)", meta,
-                             "its own test digits")
+        self.viewing = Model(net, f"{lesson.markdown_text(nickname)}'s run, read-only (as of its last checkpoint)",
+                             meta, "its own test digits")
         return self.viewing
 
     def stop_viewing(self):
         """Go back to this session's own model."""
         self.viewing = None
+
+    def class_board(self):
+        """Return (lesson, board runs, leaderboard rows): what the attendees' runs are doing now.
+
+        The presenter gets every row; an attendee only what the presenter shows them (the
+        lesson's summary: nickname and accuracies, no ids), else no rows.
+        """
+        lesson_now = classroom.current_lesson()
+        if not (self.presenter or lesson_now.show_summary):
+            return lesson_now, [], []
+        runs = classroom.board_runs()
+        rows = classroom.leaderboard(runs, lesson_now)
+        if not self.presenter:
+            runs, rows = [], [{k: row[k] for k in classroom.SUMMARY} for row in rows]
+        return lesson_now, runs, rows
+
+    def publish_lesson(self, values, locked, hidden, challenge, limit, show_summary):
+        """Presenter only: make these the class's lesson; return it (None for anyone else)."""
+        if not self.presenter:
+            return None
+        return classroom.publish(classroom.Lesson(values=values, locked=tuple(locked), hidden=tuple(hidden),
+                                                  challenge=challenge, limit=limit, show_summary=show_summary))
+
+    def clear_board(self):
+        """Presenter only: empty the class board for the next group (the runs stay with their attendees)."""
+        if self.presenter:
+            classroom.clear()
 
     # --- drawn digits -------------------------------------------------------------------------
 
