@@ -3,8 +3,16 @@
 Each run is one checkpoint file ``<run id>.npz`` in the app's data folder
 (``$MNIST_PLAYGROUND_RUNS``, else ``runs`` in the cache folder).  A browser finds
 its runs again by its browser id, kept in the page URL with the run id.  The
-folder has a size cap; the oldest files go first.  Not for Streamlit calls: the
-training worker thread writes here.
+folder has a size cap; the oldest files go first.
+
+Several copies of one run may train at once: a reload that lands on another replica
+carries the run on from its checkpoint while the copy on the first replica still
+trains.  Each placement of a run holds a lease, ``[generation, token]`` in the
+checkpoint's extra (a restored copy's generation is one above its checkpoint's): its
+first checkpoint claims the file, and from then on it writes only while the file holds
+its own lease or an older generation's (``save``).  A copy that finds a newer lease
+has been taken over and stops.  Not for Streamlit calls: the training worker thread
+writes here.
 """
 
 import os
@@ -33,10 +41,20 @@ def path_of(run_id):
     return folder() / f"{run_id}.npz"
 
 
-def save(run_id, trainer, extra):
-    """Checkpoint a run, then trim the folder to its size cap."""
+def save(run_id, trainer, extra, claim=True):
+    """Checkpoint a run, then trim the folder to its size cap; return False, writing nothing, if it is taken over.
+
+    With claim=False the run's ``extra["lease"]`` must still hold the file: the file's lease is
+    the same, or of an older generation (a late write of the copy that was taken over).
+    """
+    if not claim:
+        saved = load(run_id, with_arrays=False)
+        held, mine = (saved[1]["extra"].get("lease") if saved else None), extra["lease"]
+        if held is not None and held != mine and held[0] >= mine[0]:
+            return False
     save_checkpoint(path_of(run_id), trainer, extra)
     trim()
+    return True
 
 
 def load(run_id, with_arrays=True):

@@ -8,9 +8,13 @@ cluster named by ``$PLAYGROUND_CLUSTER``), and the page reads the run's numbers 
 core through that worker's ``Scheduler``, so twenty runs on two workers all move.  Each
 worker loads a dataset once and every run on it shares those arrays.  The checkpoint of
 every run owned by a browser is written to the shared run folder every few seconds, so a
-reload, a closed tab or a dead worker loses at most that much.  Nothing here calls Streamlit.
+reload, a closed tab or a dead worker loses at most that much.  When a run is carried on
+elsewhere from its checkpoint (a reload that landed on another replica), the copy left
+behind finds out at its next checkpoint, from the lease in the file (``ui.runs.store``),
+and stops without writing.  Nothing here calls Streamlit.
 """
 
+import logging
 import os
 import threading
 import time
@@ -38,6 +42,7 @@ WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the we
 SCHEDULER = Scheduler(1)  # one run computes at a time in a worker: each worker process has a core of its own
 _DATA = {}  # dataset name -> splits, loaded once per worker process and shared by its runs
 _DATA_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def splits_of(source):
@@ -60,7 +65,7 @@ class Run:
     """One run: a Trainer, its Control and the thread that drives it."""
 
     def __init__(self, run_id, splits, config, net=None, data_name="", data_source="sample", browser=None,
-                 scheduler=SCHEDULER, trainer=None, created=None, measure_test=True):
+                 scheduler=SCHEDULER, trainer=None, created=None, measure_test=True, generation=0):
         self.id = run_id
         self.measure_test = measure_test  # False for tuning trials: only the one picked is scored, afterwards
         self.data_name, self.data_source = data_name, data_source
@@ -71,11 +76,17 @@ class Run:
         self.test_loss = self.test_acc = None
         self.error = ""
         self.created = created or time.time()
+        self.paced = None  # the seconds asked for in slow motion, kept in the checkpoint; None: full speed
+        # This placement's lease (``ui.runs.store``): generation one above the checkpoint it was restored from.
+        self.lease = [generation, os.urandom(8).hex()]
+        self.taken_over = False  # another placement carries the run on: this copy has stopped
+        self._claimed = False  # this placement has written the checkpoint once
         self._thread = None
 
     def pace(self, seconds):
         """Spread the run over about seconds (slow motion, see SLOW_MIN_STEPS_PER_SECOND); None: full speed."""
         t = self.trainer
+        self.paced = seconds
         gap = min(1 / SLOW_MIN_STEPS_PER_SECOND, seconds / max(t.total_steps, 1)) if seconds else 0.0
         t.report_seconds = SLOW_REPORT_SECONDS if seconds else REPORT_SECONDS
         self.control.set_gap(gap)
@@ -93,31 +104,50 @@ class Run:
         self._thread.start()
 
     def _work(self):
-        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked."""
+        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked.
+
+        A copy that another placement has taken over ends at its next checkpoint, measuring nothing.
+        """
         try:
-            self.save()  # at once: a tab closed straight after Start still finds its run from a plain link
-            saved = time.monotonic()
-            for _ in self.trainer.run(self.control):
-                if time.monotonic() - saved > SAVE_SECONDS:
-                    self.save()
-                    saved = time.monotonic()
-            if self.measure_test:
-                self.test_loss, self.test_acc = self.trainer.test()
+            if self.save():  # at once: a tab closed straight after Start still finds its run from a plain link
+                self._train()
         except Exception as e:  # a run must not die silently: the page shows what went wrong
             self.trainer.status, self.error = "failed", f"Training failed: {e}"
         finally:
             self.control.release()
             self.save()
 
+    def _train(self):
+        """Iterate the trainer, checkpointing every SAVE_SECONDS, until it ends or the run is taken over."""
+        saved = time.monotonic()
+        for _ in self.trainer.run(self.control):
+            if time.monotonic() - saved > SAVE_SECONDS:
+                if not self.save():
+                    return
+                saved = time.monotonic()
+        if self.measure_test:
+            self.test_loss, self.test_acc = self.trainer.test()
+
     def save(self):
-        """Checkpoint the run to the run folder, if it belongs to a browser."""
-        if self.browser is not None:
-            store.save(self.id, self.trainer, {"browser": self.browser, "data_source": self.data_source,
-                                               "data_name": self.data_name, "test_acc": self.test_acc,
-                                               "test_loss": self.test_loss, "created": self.created,
-                                               "steps_per_epoch": self.trainer.steps_per_epoch,
-                                               "total_steps": self.trainer.total_steps,
-                                               "measure_test": self.measure_test})
+        """Checkpoint the run to the run folder, if it belongs to a browser; return False once it is taken over.
+
+        The first checkpoint of this placement claims the run; a later one that finds a newer
+        placement's lease in the file writes nothing, and this copy stops (as ``stopped``).
+        """
+        if self.browser is None or self.taken_over:
+            return not self.taken_over
+        extra = {"browser": self.browser, "data_source": self.data_source, "data_name": self.data_name,
+                 "test_acc": self.test_acc, "test_loss": self.test_loss, "created": self.created,
+                 "steps_per_epoch": self.trainer.steps_per_epoch, "total_steps": self.trainer.total_steps,
+                 "measure_test": self.measure_test, "pace": self.paced, "lease": self.lease}
+        if store.save(self.id, self.trainer, extra, claim=not self._claimed):
+            self._claimed = True
+            return True
+        self.taken_over = True
+        self.trainer.status = "stopped"
+        log.warning("Run %s was carried on by another placement from its checkpoint: this copy (process %d) stops "
+                    "at step %d.", self.id, os.getpid(), self.trainer.step_count)
+        return False
 
     @classmethod
     def restore(cls, run_id, scheduler=SCHEDULER):
@@ -132,8 +162,9 @@ class Run:
         trainer = restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS, transform=transform_for(config))
         run = cls(run_id, splits, config, data_name=extra["data_name"], data_source=extra["data_source"],
                   browser=extra["browser"], scheduler=scheduler, trainer=trainer, created=extra["created"],
-                  measure_test=extra.get("measure_test", True))
+                  measure_test=extra.get("measure_test", True), generation=extra.get("lease", [-1])[0] + 1)
         run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
+        run.pace(extra.get("pace"))  # slow motion stays slow on the worker that carries the run on
         return run
 
     def join(self, timeout=None):
