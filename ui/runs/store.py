@@ -8,11 +8,13 @@ folder has a size cap; the oldest files go first.
 Several copies of one run may train at once: a reload that lands on another replica
 carries the run on from its checkpoint while the copy on the first replica still
 trains.  Each placement of a run holds a lease, ``[generation, token]`` in the
-checkpoint's extra (a restored copy's generation is one above its checkpoint's): its
-first checkpoint claims the file, and from then on it writes only while the file holds
-its own lease or an older generation's (``save``).  A copy that finds a newer lease
-has been taken over and stops.  Not for Streamlit calls: the training worker thread
-writes here.
+checkpoint's extra: its first checkpoint claims the file with a generation one above
+the file's, and from then on it writes only while the file holds its own lease or an
+older generation's (``save``; a late write of the copy it took over changes nothing).
+A copy that finds another lease of its generation or above has been taken over and
+stops.  Whoever wrote last survives, so one copy always trains on.
+
+Not for Streamlit calls: the training worker thread writes here.
 """
 
 import os
@@ -48,13 +50,18 @@ def save(run_id, trainer, extra, claim=True):
     the same, or of an older generation (a late write of the copy that was taken over).
     """
     if not claim:
-        saved = load(run_id, with_arrays=False)
-        held, mine = (saved[1]["extra"].get("lease") if saved else None), extra["lease"]
+        held, mine = lease_of(run_id), extra["lease"]
         if held is not None and held != mine and held[0] >= mine[0]:
             return False
     save_checkpoint(path_of(run_id), trainer, extra)
     trim()
     return True
+
+
+def lease_of(run_id):
+    """Return the lease [generation, token] in run_id's checkpoint, or None if it has none."""
+    saved = load(run_id, with_arrays=False)
+    return saved[1]["extra"].get("lease") if saved else None
 
 
 def load(run_id, with_arrays=True):

@@ -65,7 +65,7 @@ class Run:
     """One run: a Trainer, its Control and the thread that drives it."""
 
     def __init__(self, run_id, splits, config, net=None, data_name="", data_source="sample", browser=None,
-                 scheduler=SCHEDULER, trainer=None, created=None, measure_test=True, generation=0):
+                 scheduler=SCHEDULER, trainer=None, created=None, measure_test=True):
         self.id = run_id
         self.measure_test = measure_test  # False for tuning trials: only the one picked is scored, afterwards
         self.data_name, self.data_source = data_name, data_source
@@ -77,10 +77,8 @@ class Run:
         self.error = ""
         self.created = created or time.time()
         self.paced = None  # the seconds asked for in slow motion, kept in the checkpoint; None: full speed
-        # This placement's lease (``ui.runs.store``): generation one above the checkpoint it was restored from.
-        self.lease = [generation, os.urandom(8).hex()]
+        self.lease = None  # [generation, token] once this placement has claimed the run's checkpoint (ui.runs.store)
         self.taken_over = False  # another placement carries the run on: this copy has stopped
-        self._claimed = False  # this placement has written the checkpoint once
         self._thread = None
 
     def pace(self, seconds):
@@ -131,17 +129,21 @@ class Run:
     def save(self):
         """Checkpoint the run to the run folder, if it belongs to a browser; return False once it is taken over.
 
-        The first checkpoint of this placement claims the run; a later one that finds a newer
-        placement's lease in the file writes nothing, and this copy stops (as ``stopped``).
+        The first checkpoint of this placement claims the run with a lease one generation above
+        the file's; a later one that finds another placement's lease of that generation or above
+        writes nothing, and this copy stops (as ``stopped``).
         """
         if self.browser is None or self.taken_over:
             return not self.taken_over
+        claim = self.lease is None
+        if claim:
+            held = store.lease_of(self.id)
+            self.lease = [held[0] + 1 if held else 0, os.urandom(8).hex()]
         extra = {"browser": self.browser, "data_source": self.data_source, "data_name": self.data_name,
                  "test_acc": self.test_acc, "test_loss": self.test_loss, "created": self.created,
                  "steps_per_epoch": self.trainer.steps_per_epoch, "total_steps": self.trainer.total_steps,
                  "measure_test": self.measure_test, "pace": self.paced, "lease": self.lease}
-        if store.save(self.id, self.trainer, extra, claim=not self._claimed):
-            self._claimed = True
+        if store.save(self.id, self.trainer, extra, claim=claim):
             return True
         self.taken_over = True
         self.trainer.status = "stopped"
@@ -162,7 +164,7 @@ class Run:
         trainer = restore_trainer(splits, arrays, state, report_seconds=REPORT_SECONDS, transform=transform_for(config))
         run = cls(run_id, splits, config, data_name=extra["data_name"], data_source=extra["data_source"],
                   browser=extra["browser"], scheduler=scheduler, trainer=trainer, created=extra["created"],
-                  measure_test=extra.get("measure_test", True), generation=extra.get("lease", [-1])[0] + 1)
+                  measure_test=extra.get("measure_test", True))
         run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
         run.pace(extra.get("pace"))  # slow motion stays slow on the worker that carries the run on
         return run
