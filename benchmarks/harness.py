@@ -1,24 +1,28 @@
-"""Start the real app with ``streamlit run`` and drive it in headless Chromium.
+"""Start the real app with ``streamlit run`` (alone, or as replicas behind HAProxy) and drive it in headless Chromium.
 
 Shared by the browser tests (``tests/browser``), the benchmarks and the screenshot script, so it
 lives here, in the ``benchmarks`` package beside ``strokes.py``, and none of them imports another's files.  Chromium
 comes from the system packages (``/usr/bin/chromium``, or the path in
-``CHROMIUM_PATH``): Playwright's own browser download is not available everywhere.
+``CHROMIUM_PATH``): Playwright's own browser download is not available everywhere.  HAProxy too is
+the system's (``/usr/sbin/haproxy``), run with the deployment's own ``deploy/haproxy.cfg``.
 """
 
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 VIEWPORT = {"width": 1400, "height": 1000}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
@@ -37,10 +41,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def haproxy_path():
+    """Return the HAProxy executable to use, or None if there is none."""
+    path = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    return path if Path(path).exists() else None
+
+
 class AppURL(str):
-    """The base URL of a running app; ``.pid`` is its server's process id, for benchmarks that watch it."""
+    """The base URL of a running app; ``.pid`` is its server's process id, for benchmarks that watch it, and
+    ``.log`` the file of its output (its worker processes' too)."""
 
     pid = None
+    log = None
 
 
 @contextmanager
@@ -53,34 +65,82 @@ def running_app(env=None, port=None, timeout=60):
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
         url = AppURL(f"http://127.0.0.1:{port}")
-        url.pid = proc.pid
+        url.pid, url.log = proc.pid, Path(log.name)
         try:
             _wait_healthy(url, proc, timeout, log)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc)
 
 
-def _wait_healthy(url, proc, timeout, log):
-    """Wait until the server answers its health check; fail with its log if it dies first."""
+def _stop(proc):
+    """End a process started in a session of its own, then whatever of its group is left (the app's worker pool).
+
+    Only the process itself is asked to end first: a Streamlit server whose workers were sent the
+    same signal took twice as long (6 s) to close its pool.
+    """
+    proc.terminate()
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(10)
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left
+    proc.wait()
+
+
+def _wait_healthy(url, proc, timeout, log, what="streamlit"):
+    """Wait until the server (``what``) answers the app's health check; fail with its log if it dies first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             log.seek(0)
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}:\n{log.read()}")
+            raise RuntimeError(f"{what} exited with code {proc.returncode}:\n{log.read()}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
+    raise TimeoutError(f"{what} did not answer at {url} within {timeout} s")
+
+
+@dataclass
+class Replicas:
+    """App replicas behind HAProxy: ``url`` is the proxy's; ``cookie`` the sticky cookie's name, whose value is
+    one of ``apps``' names (``app1``, ...) to send a browser to that replica; ``runs`` the run folder they share."""
+
+    url: str
+    cookie: str
+    apps: dict  # replica name -> its own AppURL (its server's .pid and .log)
+    runs: Path
+
+
+@contextmanager
+def replicas_behind_haproxy(env=None, timeout=90):
+    """Run one ``streamlit run app.py`` per server of ``deploy/haproxy.cfg``, and HAProxy with that file in front.
+
+    The replicas listen on free 127.0.0.1 ports, share one temporary run folder and have one
+    worker process each (env adds to or overrides their environment).  Yield a ``Replicas``;
+    stop every process at the end.
+    """
+    cfg = HAPROXY_CFG.read_text()
+    servers = re.findall(r'^\s*server (\w+) "\$\{(\w+)\}"', cfg, re.MULTILINE)  # (name, its address's variable)
+    cookie = re.search(r"^\s*cookie (\w+) insert", cfg, re.MULTILINE).group(1)
+    with tempfile.TemporaryDirectory() as shared, ExitStack() as stack, open(Path(shared) / "haproxy.log", "w+") as log:
+        runs = Path(shared) / "runs"
+        app_env = {"PLAYGROUND_WORKERS": "1", **(env or {}), "MNIST_PLAYGROUND_RUNS": str(runs)}
+        apps = {name: stack.enter_context(running_app(app_env, timeout=timeout)) for name, _ in servers}
+        port = free_port()
+        addresses = {var: apps[name].removeprefix("http://") for name, var in servers}
+        proc = subprocess.Popen([haproxy_path(), "-db", "-f", str(HAPROXY_CFG)], stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PLAYGROUND_BIND": f"127.0.0.1:{port}", **addresses},
+                                start_new_session=True)
+        stack.callback(_stop, proc)
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, proc, timeout, log, "haproxy")
+        yield Replicas(url, cookie, apps, runs)
 
 
 def launch_browser(playwright):

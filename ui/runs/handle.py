@@ -84,10 +84,12 @@ class RunHandle:
         """Return run run_id: this server's handle if it has one, else rebuilt from its checkpoint, or None.
 
         A run cut off mid-training goes back on a worker and carries on; an ended one is
-        read from its checkpoint alone.
+        read from its checkpoint alone.  A handle here whose run was taken over by another
+        replica has ended (``ui.runs.store``): the run is taken back from its checkpoint.
         """
-        if run_id in LIVE:
-            return LIVE[run_id]
+        held = LIVE.get(run_id)
+        if held is not None and held.alive:
+            return held
         saved = store.load(run_id)
         if saved is None:
             return None

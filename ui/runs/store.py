@@ -5,8 +5,18 @@ Each run is one checkpoint file ``<run id>.npz`` in the app's data folder
 ``<run id>.json`` of its numbers (status, history, test accuracy…), written more often and
 read without the weights: the class board (``ui.classroom``) reads those.  A browser finds
 its runs again by its browser id, kept in the page URL with the run id.  The
-folder has a size cap; the oldest files go first.  Not for Streamlit calls: the
-training worker thread writes here.
+folder has a size cap; the oldest files go first.
+
+Several copies of one run may train at once: a reload that lands on another replica
+carries the run on from its checkpoint while the copy on the first replica still
+trains.  Each placement of a run holds a lease, ``[generation, token]`` in the
+checkpoint's extra: its first checkpoint claims the file with a generation one above
+the file's, and from then on it writes only while the file holds its own lease or an
+older generation's (``save``; a late write of the copy it took over changes nothing).
+A copy that finds another lease of its generation or above has been taken over and
+stops.  Whoever wrote last survives, so one copy always trains on.
+
+Not for Streamlit calls: the training worker thread writes here.
 """
 
 import json
@@ -37,10 +47,25 @@ def path_of(run_id):
     return folder() / f"{run_id}.npz"
 
 
-def save(run_id, trainer, extra):
-    """Checkpoint a run, then trim the folder to its size cap."""
+def save(run_id, trainer, extra, claim=True):
+    """Checkpoint a run, then trim the folder to its size cap; return False, writing nothing, if it is taken over.
+
+    With claim=False the run's ``extra["lease"]`` must still hold the file: the file's lease is
+    the same, or of an older generation (a late write of the copy that was taken over).
+    """
+    if not claim:
+        held, mine = lease_of(run_id), extra["lease"]
+        if held is not None and held != mine and held[0] >= mine[0]:
+            return False
     save_checkpoint(path_of(run_id), trainer, extra)
     trim()
+    return True
+
+
+def lease_of(run_id):
+    """Return the lease [generation, token] in run_id's checkpoint, or None if it has none."""
+    saved = load(run_id, with_arrays=False)
+    return saved[1]["extra"].get("lease") if saved else None
 
 
 def load(run_id, with_arrays=True):

@@ -8,9 +8,13 @@ cluster named by ``$PLAYGROUND_CLUSTER``), and the page reads the run's numbers 
 core through that worker's ``Scheduler``, so twenty runs on two workers all move.  Each
 worker loads a dataset once and every run on it shares those arrays.  The checkpoint of
 every run owned by a browser is written to the shared run folder every few seconds, so a
-reload, a closed tab or a dead worker loses at most that much.  Nothing here calls Streamlit.
+reload, a closed tab or a dead worker loses at most that much.  When a run is carried on
+elsewhere from its checkpoint (a reload that landed on another replica), the copy left
+behind finds out at its next checkpoint, from the lease in the file (``ui.runs.store``),
+and stops without writing.  Nothing here calls Streamlit.
 """
 
+import logging
 import os
 import threading
 import time
@@ -40,6 +44,7 @@ WORKER_NICE = int(os.environ.get("PLAYGROUND_WORKER_NICE", "5"))  # below the we
 SCHEDULER = Scheduler(1)  # one run computes at a time in a worker: each worker process has a core of its own
 _DATA = {}  # dataset name -> splits, loaded once per worker process and shared by its runs
 _DATA_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def splits_of(source):
@@ -74,11 +79,15 @@ class Run:
         self.confusion = None  # (10, 10) counts on the test digits, once measured
         self.error = ""
         self.created = created or time.time()
+        self.paced = None  # the seconds asked for in slow motion, kept in the checkpoint; None: full speed
+        self.lease = None  # [generation, token] once this placement has claimed the run's checkpoint (ui.runs.store)
+        self.taken_over = False  # another placement carries the run on: this copy has stopped
         self._thread = None
 
     def pace(self, seconds):
         """Spread the run over about seconds (slow motion, see SLOW_MIN_STEPS_PER_SECOND); None: full speed."""
         t = self.trainer
+        self.paced = seconds
         gap = min(1 / SLOW_MIN_STEPS_PER_SECOND, seconds / max(t.total_steps, 1)) if seconds else 0.0
         t.report_seconds = SLOW_REPORT_SECONDS if seconds else REPORT_SECONDS
         self.control.set_gap(gap)
@@ -96,24 +105,35 @@ class Run:
         self._thread.start()
 
     def _work(self):
-        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked."""
+        """Drive the trainer to its end, checkpointing as it goes, then measure the test accuracy if asked.
+
+        A copy that another placement has taken over ends at its next checkpoint, measuring nothing.
+        """
         try:
-            self.save()  # at once: a tab closed straight after Start still finds its run from a plain link
-            saved = told = time.monotonic()
-            for _ in self.trainer.run(self.control):
-                if time.monotonic() - saved > SAVE_SECONDS:
-                    self.save()
-                    saved = told = time.monotonic()
-                elif time.monotonic() - told > NUMBERS_SECONDS and self.browser is not None:
-                    store.save_numbers(self.id, self.numbers())
-                    told = time.monotonic()
-            if self.measure_test:
-                self.measure()
+            if self.save():  # at once: a tab closed straight after Start still finds its run from a plain link
+                self._train()
         except Exception as e:  # a run must not die silently: the page shows what went wrong
             self.trainer.status, self.error = "failed", f"Training failed: {e}"
         finally:
             self.control.release()
             self.save()
+
+    def _train(self):
+        """Iterate the trainer, checkpointing every SAVE_SECONDS, until it ends or the run is taken over.
+
+        Between checkpoints the run's numbers (no weights) are written every NUMBERS_SECONDS, for the class board.
+        """
+        saved = told = time.monotonic()
+        for _ in self.trainer.run(self.control):
+            if time.monotonic() - saved > SAVE_SECONDS:
+                if not self.save():
+                    return
+                saved = told = time.monotonic()
+            elif time.monotonic() - told > NUMBERS_SECONDS and self.browser is not None:
+                store.save_numbers(self.id, self.numbers())
+                told = time.monotonic()
+        if self.measure_test:
+            self.measure()
 
     def measure(self):
         """Measure the test loss, accuracy and confusion matrix (what the class board sums)."""
@@ -128,16 +148,31 @@ class Run:
                 "created": self.created, "confusion": self.confusion}
 
     def save(self):
-        """Checkpoint the run to the run folder, with its numbers, if it belongs to a browser."""
-        if self.browser is not None:
+        """Checkpoint the run, and its numbers, if it belongs to a browser; return False once it is taken over.
+
+        The first checkpoint of this placement claims the run with a lease one generation above
+        the file's; a later one that finds another placement's lease of that generation or above
+        writes nothing, and this copy stops (as ``stopped``).
+        """
+        if self.browser is None or self.taken_over:
+            return not self.taken_over
+        claim = self.lease is None
+        if claim:
+            held = store.lease_of(self.id)
+            self.lease = [held[0] + 1 if held else 0, os.urandom(8).hex()]
+        extra = {"browser": self.browser, "data_source": self.data_source, "data_name": self.data_name,
+                 "test_acc": self.test_acc, "test_loss": self.test_loss, "created": self.created,
+                 "steps_per_epoch": self.trainer.steps_per_epoch, "total_steps": self.trainer.total_steps,
+                 "measure_test": self.measure_test, "pace": self.paced, "lease": self.lease,
+                 "confusion": self.confusion}
+        if store.save(self.id, self.trainer, extra, claim=claim):
             store.save_numbers(self.id, self.numbers())
-            store.save(self.id, self.trainer, {"browser": self.browser, "data_source": self.data_source,
-                                               "data_name": self.data_name, "test_acc": self.test_acc,
-                                               "test_loss": self.test_loss, "created": self.created,
-                                               "steps_per_epoch": self.trainer.steps_per_epoch,
-                                               "total_steps": self.trainer.total_steps,
-                                               "measure_test": self.measure_test,
-                                               "confusion": self.confusion})
+            return True
+        self.taken_over = True
+        self.trainer.status = "stopped"
+        log.warning("Run %s was carried on by another placement from its checkpoint: this copy (process %d) stops "
+                    "at step %d.", self.id, os.getpid(), self.trainer.step_count)
+        return False
 
     @classmethod
     def restore(cls, run_id, scheduler=SCHEDULER):
@@ -155,6 +190,7 @@ class Run:
                   measure_test=extra.get("measure_test", True))
         run.test_acc, run.test_loss = extra["test_acc"], extra["test_loss"]
         run.confusion = extra.get("confusion")
+        run.pace(extra.get("pace"))  # slow motion stays slow on the worker that carries the run on
         return run
 
     def join(self, timeout=None):
