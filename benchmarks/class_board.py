@@ -33,7 +33,7 @@ os.environ["MNIST_PLAYGROUND_RUNS"] = tempfile.mkdtemp(prefix="class-board-runs-
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from benchmarks.harness import VIEWPORT, launch_browser, renice_browser, running_app, wait_for_app  # noqa: E402
+from benchmarks.harness import VIEWPORT, launch_browser, log_in_as_presenter, renice_browser, running_app  # noqa: E402
 from nn.settings import TrainConfig  # noqa: E402
 from ui import classroom  # noqa: E402
 from ui.runs import pool  # noqa: E402
@@ -53,10 +53,8 @@ def open_board(browser, url):
     """Open /class in a new tab, type the key, and wait until the board shows its runs; return the tab."""
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(120_000)
-    page.goto(f"{url}/class")
-    wait_for_app(page, timeout=120_000)
-    page.get_by_label("Presenter key", exact=True).and_(page.locator("input")).fill(KEY)
-    page.get_by_role("button", name="Enter").click()
+    page.app_url = url
+    log_in_as_presenter(page, KEY)
     page.locator(".st-key-class_curves .js-plotly-plot").wait_for()
     renice_browser(19)  # its renderer started with the page
     return page

@@ -180,10 +180,15 @@ def step_shown(page):
     return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
 
 
-def start_training(page, epochs=None, data=None, augment=False, full_speed=False):
-    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs, augmentation and
-    full speed (not slow motion), press Start."""
+def start_training(page, epochs=None, data=None, augment=False, full_speed=False, nickname=None):
+    """Open the Train page, optionally pick the dataset (by the start of its label), the epochs, augmentation,
+    full speed (not slow motion) and a nickname for the class board, press Start."""
     open_page(page, "train")
+    if nickname is not None:
+        box = page.locator(".st-key-class_nickname input")
+        box.fill(nickname)
+        box.press("Enter")
+        wait_for_app(page)
     if full_speed:
         choose_full_speed(page)
     if data is not None:
@@ -198,6 +203,20 @@ def start_training(page, epochs=None, data=None, augment=False, full_speed=False
         box.press("Enter")
         wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
+
+
+def log_in_as_presenter(page, key):
+    """Open /class, type the presenter key and wait for the class board."""
+    open_page(page, "class")
+    page.get_by_label("Presenter key", exact=True).and_(page.locator("input")).fill(key)
+    page.get_by_role("button", name="Enter", exact=True).click()
+    page.get_by_role("tab", name="Class board").wait_for()
+
+
+def board_nicknames(page):
+    """Return the nicknames of the runs the class board's chart draws (those that have reported), sorted."""
+    return sorted(page.evaluate("() => (document.querySelector('.st-key-class_curves .js-plotly-plot')?._fullData"
+                                " ?? []).map(trace => trace.name)"))
 
 
 def choose_full_speed(page):

@@ -4,17 +4,21 @@ Attendee A is on replica app1 and B on app2 (each browser's sticky cookie names 
 both train.  Then A's cookie names the other replica, as when a replica is dropped or the room
 rebalanced, and A opens a plain link: app2 finds A's run in the shared run folder and carries
 it on from its checkpoint, and the copy left on app1 stops at its next checkpoint (the lease,
-``ui.runs.store``), writing nothing more.
+``ui.runs.store``), writing nothing more.  Both train under nicknames: the presenter's class
+board on app1 lists both runs, before and after A's moved, since it reads the shared folder.
 """
 
 import os
 import re
+import uuid
 
 import pytest
 
 from benchmarks.harness import (
     VIEWPORT,
+    board_nicknames,
     haproxy_path,
+    log_in_as_presenter,
     open_page,
     replicas_behind_haproxy,
     start_training,
@@ -23,6 +27,7 @@ from ui.runs import store
 
 pytestmark = pytest.mark.browser
 TAKEN_OVER = "was carried on by another placement"  # what the copy left behind logs as it stops (ui.runs.worker)
+KEY = uuid.uuid4().hex  # the presenter key both replicas are started with
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +36,7 @@ def replicas(browser):
     if haproxy_path() is None:
         why = "no HAProxy at /usr/sbin/haproxy (apt-get install haproxy)"
         pytest.fail(why) if os.environ.get("CI") else pytest.skip(why)
-    with replicas_behind_haproxy(env={"PLAYGROUND_SAVE_SECONDS": "1"}) as r:
+    with replicas_behind_haproxy(env={"PLAYGROUND_SAVE_SECONDS": "1", "PLAYGROUND_PRESENTER_KEY": KEY}) as r:
         yield r
 
 
@@ -65,10 +70,14 @@ def test_a_run_moves_to_another_replica_and_its_old_copy_stops(browser, replicas
     monkeypatch.setenv("MNIST_PLAYGROUND_RUNS", str(replicas.runs))  # ui.runs.store reads the replicas' folder
     a_context, a = tab_on(browser, replicas, "app1")
     b_context, b = tab_on(browser, replicas, "app2")
+    presenter_context, presenter = tab_on(browser, replicas, "app1")
     try:
-        start_training(a)  # slow motion, the default: the run lasts about half a minute
-        start_training(b)
+        start_training(a, nickname="Ada")  # slow motion, the default: the run lasts about half a minute
+        start_training(b, nickname="Bo")
         a_run, b_run = run_of(a), run_of(b)
+        log_in_as_presenter(presenter, KEY)
+        presenter.wait_for_function("() => document.querySelectorAll('.st-key-class_curves .legendtext').length == 2")
+        assert board_nicknames(presenter) == ["Ada", "Bo"]  # one board for the attendees of both replicas
         assert a_run != b_run
         # Both runs are checkpointed in the one run folder, each under its own browser.
         assert wait_until(lambda: store.load(a_run, False) and store.load(b_run, False), 30), "two checkpoints"
@@ -95,6 +104,8 @@ def test_a_run_moves_to_another_replica_and_its_old_copy_stops(browser, replicas
         assert checkpoint(a_run)["extra"]["lease"] == lease
         assert TAKEN_OVER not in replicas.apps["app2"].log.read_text()  # B's run was left alone
         assert checkpoint(b_run)["extra"]["lease"][0] == 0
+        assert board_nicknames(presenter) == ["Ada", "Bo"]  # A's run, moved, is still one run on the board
     finally:
         a_context.close()
         b_context.close()
+        presenter_context.close()
