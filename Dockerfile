@@ -3,6 +3,8 @@
 #   docker build -t mnist-playground .
 #   docker run -d -p 8501:8501 -v playground-data:/data --cpus 2 --memory 2g -e PLAYGROUND_WORKERS=2 mnist-playground
 #
+# Classroom mode (the presenter's /class page): add -e PLAYGROUND_PRESENTER_KEY='a long phrase only you know'.
+#
 # Only what the app needs is copied (see .dockerignore); tests and benchmarks stay out.
 FROM python:3.11-slim
 
