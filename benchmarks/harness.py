@@ -205,9 +205,9 @@ def start_training(page, epochs=None, data=None, augment=False, full_speed=False
     page.get_by_role("button", name="Start training").click()
 
 
-def log_in_as_presenter(page, key):
+def log_in_as_presenter(page, key, timeout=30_000):
     """Open /class, type the presenter key and wait for the class board."""
-    open_page(page, "class")
+    open_page(page, "class", timeout)
     page.get_by_label("Presenter key", exact=True).and_(page.locator("input")).fill(key)
     page.get_by_role("button", name="Enter", exact=True).click()
     page.get_by_role("tab", name="Class board").wait_for()
@@ -225,10 +225,10 @@ def choose_full_speed(page):
     wait_for_app(page)
 
 
-def open_page(page, path=""):
+def open_page(page, path="", timeout=30_000):
     """Open the app's page at path ('' for home) as a fresh visit: a new Streamlit session."""
     page.goto(f"{page.app_url}/{path}")
-    wait_for_app(page)
+    wait_for_app(page, timeout)
     page.get_by_test_id("stMain").locator("h1").first.wait_for()  # drawn, not only connected
 
 

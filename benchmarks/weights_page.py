@@ -34,6 +34,12 @@ from ui import session as state  # noqa: E402
 REFRESH = 2.0  # pages/weights.py redraws a live run this often
 
 
+def one_script_cache():
+    """Have every AppTest of this process share one script cache: scripts compiled once, as in the server."""
+    scripts = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: scripts
+
+
 def window(run, page, seconds):
     """Return (steps per second of run, mean seconds per redraw) over a window; page=None trains alone."""
     steps, start, redraws = run.step_count, time.perf_counter(), []
@@ -57,8 +63,7 @@ def main(argv=None):
     parser.add_argument("--windows", type=int, default=8, help="pairs of windows (default 8)")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each window (default 6)")
     args = parser.parse_args(argv)
-    scripts = ScriptCache()  # compiled once, as in the server
-    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: scripts
+    one_script_cache()
 
     me = state.Session()
     run = me.start_run(TrainConfig(hidden=(args.hidden,), epochs=5000))
