@@ -19,6 +19,7 @@ from ui.figures import digits, drawing, palette, training, tuning, weights
 RNG = np.random.default_rng(0)
 HISTORY = [{"epoch": i / 10, "step": 5 * i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "lr": 1e-3,
             "train_acc": 1 - 1 / (i + 2), "val_acc": 1 - 1.3 / (i + 2)} for i in range(400)]
+CURVE = {"epoch": [m["epoch"] for m in HISTORY], "val_acc": [m["val_acc"] for m in HISTORY]}  # a board run's numbers
 W = RNG.normal(size=(784, 70)).astype(np.float32)
 X = RNG.random((12, 784)).astype(np.float32)
 CASES = {
@@ -26,8 +27,9 @@ CASES = {
     training.compare: lambda: training.compare([("run a", HISTORY), ("run b", HISTORY[:20]), ("no reports", [])]),
     training.confusion: lambda: training.confusion(RNG.integers(0, 90, (10, 10))),
     training.class_curves: lambda: training.class_curves(
-        [BoardRun(f"{i:012x}", f"<b>attendee {i}</b>", {"history": HISTORY[: 10 + 10 * i]}) for i in range(30)]
-        + [BoardRun("f" * 12, "no reports yet", {"history": []})], [f"{i:012x}" for i in range(29, -1, -1)]),
+        [BoardRun(f"{i:012x}", f"<b>attendee {i}</b>", {"curve": CURVE}) for i in range(30)]
+        + [BoardRun("f" * 12, "no reports yet", {"curve": {"epoch": [], "val_acc": []}})],
+        [f"{i:012x}" for i in range(29, -1, -1)]),
     tuning.parallel: lambda: tuning.parallel(
         [{"hidden": 64, "lr": 1e-3, "optimizer": "adam", "val acc": 0.9},
          {"hidden": 128, "lr": 1e-2, "optimizer": "rmsprop", "val acc": 0.8},
@@ -133,7 +135,7 @@ def test_one_of_each_finds_the_first_of_every_digit():
 
 
 def test_thirty_class_board_curves_keep_apart_and_the_leaders_stand_out():
-    runs = [BoardRun(f"{i:012x}", f"<i>{i}</i>", {"history": HISTORY}) for i in range(30)]
+    runs = [BoardRun(f"{i:012x}", f"<i>{i}</i>", {"curve": CURVE}) for i in range(30)]
     order = [run.run_id for run in reversed(runs)]  # the last run leads
     fig = training.class_curves(runs, order)
     traces = fig.data

@@ -139,7 +139,8 @@ class Lesson:
         if self.challenge == "small":
             return numbers.get("test_acc") if numbers.get("weights", math.inf) <= limit else None
         if self.challenge == "fast":
-            return next((m["epoch"] for m in numbers.get("history", []) if m["val_acc"] >= limit), None)
+            curve = numbers.get("curve") or {"epoch": [], "val_acc": []}
+            return next((epoch for epoch, acc in zip(curve["epoch"], curve["val_acc"]) if acc >= limit), None)
         return None
 
 
@@ -239,8 +240,8 @@ class BoardRun:
     @property
     def val_acc(self):
         """Return the validation accuracy at its last report, or None."""
-        history = self.numbers.get("history") or []
-        return history[-1]["val_acc"] if history else None
+        accuracies = (self.numbers.get("curve") or {}).get("val_acc") or []
+        return accuracies[-1] if accuracies else None
 
 
 def board_runs():

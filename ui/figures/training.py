@@ -60,13 +60,15 @@ def class_curves(runs, order):
     rank = {run_id: i for i, run_id in enumerate(order)}
     data = []
     for i, run in sorted(enumerate(runs), key=lambda item: -rank.get(item[1].run_id, len(order))):
-        rows = thin(run.numbers.get("history") or [])
-        if not rows:
+        curve = run.numbers.get("curve") or {}
+        if not curve.get("epoch"):
             continue
+        keep = thin(range(len(curve["epoch"])))
         name, lead = html.escape(run.nickname), rank.get(run.run_id, LEADERS) < LEADERS
-        data.append(_line(rows, "val_acc", name, RUNS[i % len(RUNS)], ("x", "y"), opacity=1.0 if lead else 0.7,
-                          line={"width": 3.5 if lead else 1.5},
-                          hovertemplate=f"{name}<br>epoch %{{x:.1f}}: %{{y:.1%}}<extra></extra>"))
+        data.append({"type": "scatter", "mode": "lines", "name": name, "opacity": 1.0 if lead else 0.7,
+                     "x": np.array(curve["epoch"], np.float32)[keep], "y": np.array(curve["val_acc"], np.float32)[keep],
+                     "line": {"color": RUNS[i % len(RUNS)], "width": 3.5 if lead else 1.5},
+                     "hovertemplate": f"{name}<br>epoch %{{x:.1f}}: %{{y:.1%}}<extra></extra>"})
     layout = _layout(460, "class", showlegend=True, hovermode="closest",
                      xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
                      yaxis={"title": {"text": "validation accuracy"}, "tickformat": PERCENT},

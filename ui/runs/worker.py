@@ -142,8 +142,12 @@ class Run:
         self.confusion = confusion_matrix(t.y_test, t.net.predict(t.X_test)).tolist()
 
     def numbers(self):
-        """Return the run's numbers for the run folder: its snapshot, settings, size and test confusion."""
-        return {**self.snapshot(), "queued_ahead": None, "config": self.config.to_dict(),
+        """Return the run's numbers for the run folder: its snapshot, settings, size, test confusion, and its
+        validation curve as two lists (the board reads thirty of these every 2 s: no full history)."""
+        snap = self.snapshot()
+        history = snap.pop("history")
+        curve = {"epoch": [round(m["epoch"], 4) for m in history], "val_acc": [round(m["val_acc"], 4) for m in history]}
+        return {**snap, "queued_ahead": None, "config": self.config.to_dict(), "curve": curve,
                 "weights": sum(p.size for _, p, _ in self.trainer.net.params()),
                 "created": self.created, "confusion": self.confusion}
 
