@@ -8,7 +8,11 @@ picture; add a page by adding a function to ``SHOTS``.  Not a test: it asserts n
 """
 
 import argparse
+import os
+import secrets
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +102,78 @@ def shot_draw(page, out):
     page.screenshot(path=out, full_page=True)
 
 
-SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw}
+# The class, as the presenter's board lists it: (nickname, settings, epochs); the last two are still training.
+CLASS = [("Ada", {"hidden": (128,)}, 8), ("Grace", {"hidden": (64, 32), "lr": 0.003}, 8),
+         ("Alan", {"hidden": (32,), "optimizer": "momentum", "lr": 0.05}, 6),
+         ("Katherine J.", {"hidden": (256,), "dropout": 0.2}, 8), ("Linus", {"hidden": (16,), "lr": 0.01}, 40),
+         ("Margaret", {"hidden": (128, 64), "optimizer": "rmsprop"}, 40)]
+
+# True when the board's curves hold every run and its confusion matrix is drawn, neither faded as stale.
+BOARD_DRAWN_JS = """n => {
+  const plots = ['class_curves', 'class_confusion'].map(k => document.querySelector(`.st-key-${k} .js-plotly-plot`));
+  return plots[0]?._fullData?.length === n && plots[1]?._fullData?.length === 1
+    && plots.every(e => e.closest('[data-stale="true"]') === null);
+}"""
+
+
+def class_runs():
+    """Train CLASS's runs in this process, as the workers would, and put them on the board; the last two go on.
+
+    The run folder is $MNIST_PLAYGROUND_RUNS, shared with the server.  Return the live runs.
+    """
+    from nn.data import load_dataset, make_splits
+    from nn.settings import TrainConfig
+    from ui import classroom
+    from ui.runs.scheduler import Scheduler
+    from ui.runs.worker import Run
+
+    splits = make_splits(load_dataset("sample"), seed=0)
+    lesson = {"epochs": 8, "train_size": 4000}  # small runs: the picture takes a minute, not ten
+    classroom.publish(classroom.Lesson(values=TrainConfig(**lesson).to_dict()))  # runs are compared with it
+    runs = []
+    for nickname, settings, epochs in CLASS:
+        config = TrainConfig(**{**lesson, **settings, "epochs": epochs})
+        run = Run(uuid.uuid4().hex[:12], splits, config, data_name="bundled sample", browser=secrets.token_hex(8),
+                  scheduler=Scheduler(1))
+        classroom.join(run.id, run.browser, nickname)
+        if epochs > 10:
+            run.pace(150)  # slow motion: still training while the picture is taken
+        run.start()
+        runs.append(run)
+        if epochs <= 10:
+            run.join(120)
+    return runs[-2:]
+
+
+def shot_class(page, out):
+    """Save the presenter's class board: six attendees' runs, four done and two training, on a server of its own.
+
+    Started with a presenter key and sharing a run folder with this script, which trains the
+    runs itself (faster than six browsers) and joins them to the board as the Train page does.
+    """
+    key = secrets.token_urlsafe(12)
+    with tempfile.TemporaryDirectory() as runs_folder:
+        os.environ["MNIST_PLAYGROUND_RUNS"] = runs_folder
+        live = class_runs()
+        with running_app(env={"PLAYGROUND_PRESENTER_KEY": key, "MNIST_PLAYGROUND_RUNS": runs_folder}) as url:
+            page.app_url = url
+            page.set_viewport_size({"width": VIEWPORT["width"], "height": 2400})  # the page scrolls inside stMain
+            open_page(page, "class")
+            page.get_by_label("Presenter key", exact=True).fill(key)
+            page.get_by_role("button", name="Enter", exact=True).click()
+            page.wait_for_function(BOARD_DRAWN_JS, arg=len(CLASS), polling=100)
+            page.wait_for_timeout(1000)  # let the newest redraw settle
+            page.wait_for_function(BOARD_DRAWN_JS, arg=len(CLASS), polling=100)
+            height = page.evaluate(
+                "() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+            page.screenshot(path=out, clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height})
+        for run in live:  # before their folder goes
+            run.control.stop()
+            run.join(60)
+        os.environ.pop("MNIST_PLAYGROUND_RUNS")
+
+
+SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw, "class": shot_class}
 
 
 def main(argv=None):

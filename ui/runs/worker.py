@@ -116,7 +116,7 @@ class Run:
             self.trainer.status, self.error = "failed", f"Training failed: {e}"
         finally:
             self.control.release()
-            self.save()
+            self.save(ended=True)
 
     def _train(self):
         """Iterate the trainer, checkpointing every SAVE_SECONDS, until it ends or the run is taken over.
@@ -151,8 +151,11 @@ class Run:
                 "weights": sum(p.size for _, p, _ in self.trainer.net.params()),
                 "created": self.created, "confusion": self.confusion}
 
-    def save(self):
+    def save(self, ended=False):
         """Checkpoint the run, and its numbers, if it belongs to a browser; return False once it is taken over.
+
+        ended: the training thread's last save, made while it is still alive; its numbers say how the run
+        ended (done, stopped…), not "finishing", as the class board reads them.
 
         The first checkpoint of this placement claims the run with a lease one generation above
         the file's; a later one that finds another placement's lease of that generation or above
@@ -170,7 +173,10 @@ class Run:
                  "measure_test": self.measure_test, "pace": self.paced, "lease": self.lease,
                  "confusion": self.confusion}
         if store.save(self.id, self.trainer, extra, claim=claim):
-            store.save_numbers(self.id, self.numbers())
+            numbers = self.numbers()
+            if ended:
+                numbers.update(status=self.trainer.status, alive=False)
+            store.save_numbers(self.id, numbers)
             return True
         self.taken_over = True
         self.trainer.status = "stopped"
