@@ -96,7 +96,8 @@ def board():
                     "press Start.", icon="👥")
             return
         st.caption(f"{len(rows)} runs · redrawn every {BOARD_SECONDS:g} s")
-        table = [{k: v for k, v in row.items() if k != "run_id"} for row in rows]
+        hidden = {"run_id"} | ({"score"} if lesson_now.challenge == "none" else set())
+        table = [{k: v for k, v in row.items() if k not in hidden} for row in rows]
         st.dataframe(table, hide_index=True, key="leaderboard", column_config={
             "val acc": st.column_config.NumberColumn(format="percent"),
             "test acc": st.column_config.NumberColumn(format="percent"),

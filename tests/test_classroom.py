@@ -254,9 +254,9 @@ def test_the_attendees_summary_shows_no_ids(splits, open_page):
     classroom.join(run.id, "f" * 16, "Fay")
     classroom.publish(classroom.Lesson(show_summary=True))
     at = open_page("train")
-    summary = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    summary = next(d.value for d in at.dataframe if "test acc" in d.value.columns)
     assert summary["nickname"].tolist() == ["Fay"]
-    assert list(summary.columns) == ["nickname", "val acc", "test acc", "score"]
+    assert list(summary.columns) == ["nickname", "val acc", "test acc"]  # no challenge, no score
 
 
 # --- the lesson ----------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ def class_section(me):
         st.rerun()
     if lesson.show_summary:
         with st.expander("The class board"):
-            st.dataframe(rows, hide_index=True, key="class_summary", column_config={
+            shown = [{k: v for k, v in row.items() if k != "score" or lesson.challenge != "none"} for row in rows]
+            st.dataframe(shown, hide_index=True, key="class_summary", column_config={
                 "val acc": st.column_config.NumberColumn(format="percent"),
                 "test acc": st.column_config.NumberColumn(format="percent")})
