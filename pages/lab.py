@@ -10,7 +10,7 @@ while it runs, so the rest of the page stays as it is.
 import streamlit as st
 
 from nn.digits.augment import DAMAGES, damage
-from nn.explain.lab import THRESHOLDS, coverage, reading
+from nn.explain.lab import THRESHOLDS, coverage
 from ui import figures
 from ui.lab import compared
 from ui.routing import through_app
@@ -78,20 +78,19 @@ def show_breaking(base, X, y):
     st.caption(f"Everything here happens to a copy of the {base.source}; the model itself is never changed. "
                f"Accuracy on the {len(y):,} test digits of the {me.data_name}.")
     try:
-        net = lab.broken(base.net)
+        original, now = lab.read(base.net, X, y)
     except ValueError as err:  # the session's model changed shape since (a new run): start again from it
         st.warning(f"{err} The lab started again from the model as it is now.")
         reset()
-        net = lab.broken(base.net)
+        original, now = lab.read(base.net, X, y)
     left, right = st.columns([1, 2])
     with left:
         breaking_controls(base.net)
-    original, now = reading(base.net, X, y), reading(net, X, y, lab.changes.temperature)
     with right:
         a, b = st.columns(2)
         a.metric("Test accuracy", f"{now.accuracy:.2%}", f"{now.accuracy - original.accuracy:+.2%} vs the original",
                  delta_color="normal" if now.accuracy != original.accuracy else "off")
-        p = lab.read_drawing(net)
+        p = lab.read_drawing(base.net)
         if p is not None:
             b.metric("Reads your last drawing as", int(p.argmax()), f"{p.max():.1%} sure", delta_color="off")
         else:

@@ -11,14 +11,14 @@ import pytest
 
 from nn.digits.augment import DAMAGES
 from nn.digits.preprocess import preprocess
-from nn.explain.lab import Changes, broken, coverage, reading, unit_drops
+from nn.explain.lab import Changes, broken, copy_of, coverage, reading, unit_drops
 from nn.explain.saliency import read
 from nn.network import Network
 from tests.test_app_draw import Canvas, in_corner
 from tests.test_app_weights import figure, values
 from tests.test_lab import accuracy, manual_logits, snapshot, trained
 from ui import session as state
-from ui.lab import compared
+from ui.lab import Lab, compared
 
 JOB_SECONDS = 180  # the worker pool may have to start first, on a busy 2-core machine
 
@@ -175,3 +175,20 @@ def test_the_threshold_gives_the_coverage_shown_and_the_draw_page_says_not_sure(
 
     at.run()  # the lab reads the Draw page's last drawing too, with the same network
     assert metric(at, "Reads your last drawing as") == str(digit)
+
+
+def test_the_lab_reads_again_when_the_model_learns_or_the_changes_change(splits):
+    net = copy_of(state.pretrained().net)
+    X, y = splits.X_test, splits.y_test
+    lab = Lab()
+    original, now = lab.read(net, X, y)
+    assert original.accuracy == now.accuracy == reading(net, X, y).accuracy
+    lab.switch_off(1, range(0, 512, 2))
+    lab.set_temperature(2.0)
+    _, now = lab.read(net, X, y)
+    assert now.accuracy == reading(broken(net, lab.changes), X, y).accuracy < original.accuracy
+    np.testing.assert_allclose(now.p, reading(broken(net, lab.changes), X, y, 2.0).p, atol=1e-6)
+    net.dense[-1].W *= -1  # as a training step would, in place
+    original, now = lab.read(net, X, y)
+    assert original.accuracy == reading(net, X, y).accuracy < 0.5
+    assert now.accuracy == reading(broken(net, lab.changes), X, y).accuracy

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from nn.digits.augment import DAMAGES
-from nn.explain.lab import Changes, broken, damage_curve, reading, unit_drops
+from nn.explain.lab import Changes, broken, damage_curve, logits, read_logits, unit_drops
 from nn.network import Network
 
 UNITS_PER_TASK = 32  # units one "which units matter?" task measures: progress moves every second or so
@@ -91,12 +91,42 @@ class Lab:
         self.drawing = None  # (784,) the Draw page's last reading input, centred as MNIST
         self.ranking = None  # (hidden layer, Job) of "which units matter?"
         self.damage = None  # (model names, Job) of the damage tests
+        self._logits = {}  # 'original' or 'broken' -> (what they were computed from, logits (n, 10))
+        self._copy = None  # (what it was made from, the broken copy)
 
     # --- breaking a copy ----------------------------------------------------------------------
 
-    def broken(self, net):
-        """Return a copy of net with this lab's changes (net is never written to)."""
-        return broken(net, self.changes)
+    def copy(self, net):
+        """Return net's broken copy (at temperature 1: the temperature only divides logits), kept while it holds.
+
+        Kept while the network and the changes other than the temperature stay the same.  A
+        network being trained changes: its last layer's weights are part of the key.  Raises
+        ValueError (from ``broken``) if the changes do not fit net.
+        """
+        recipe = replace(self.changes, temperature=1.0)
+        key = (_seen(net), repr(recipe))
+        if self._copy is None or self._copy[0] != key:
+            self._copy = (key, broken(net, recipe))
+        return self._copy[1]
+
+    def read(self, net, X, y):
+        """Return (Reading of net, Reading of its broken copy) on X (n, 784), y (n,).
+
+        Each side's logits are kept while what they were computed from stays, so a slider
+        move costs one forward pass of the copy, and a temperature move none.
+        """
+        data = (id(X), len(X))
+        original = self._logits_of("original", (_seen(net), data), lambda: logits(net, X))
+        copy = self.copy(net)
+        broken_z = self._logits_of("broken", (self._copy[0], data), lambda: logits(copy, X))
+        return read_logits(original, y), read_logits(broken_z, y, self.changes.temperature)
+
+    def _logits_of(self, side, key, compute):
+        """Return side's kept logits if kept under key, else compute() them and keep them."""
+        kept = self._logits.get(side)
+        if kept is None or kept[0] != key:
+            kept = self._logits[side] = (key, compute())
+        return kept[1]
 
     def switch_off(self, layer, units):
         """Switch off these units of hidden layer ``layer`` (1-based); no units switches them all back on."""
@@ -141,10 +171,10 @@ class Lab:
         return confidence < self.threshold
 
     def read_drawing(self, net):
-        """Return net's probabilities (10,) for the kept drawing at this lab's temperature, or None if none."""
+        """Return the broken copy of net's probabilities (10,) for the kept drawing, or None if there is none."""
         if self.drawing is None:
             return None
-        return reading(net, self.drawing[None], np.zeros(1, dtype=int), self.changes.temperature).p[0]
+        return read_logits(logits(self.copy(net), self.drawing[None]), np.zeros(1, int), self.changes.temperature).p[0]
 
     def keep_drawing(self, x):
         """Keep the Draw page's latest drawing (784,) as the network reads it."""
@@ -185,6 +215,12 @@ def compared(session_model, pretrained_model, uploaded):
     if uploaded is not None and uploaded.net.conv and uploaded.net is not session_model.net:
         nets[f"uploaded ({uploaded.architecture})"] = uploaded.net
     return nets
+
+
+def _seen(net):
+    """Return what identifies net's weights now: the object, and its last layer's weights (a step changes them)."""
+    last = net.dense[-1]
+    return id(net), last.W.tobytes(), last.b.tobytes()
 
 
 def _without_default(values, default):

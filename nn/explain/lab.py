@@ -114,10 +114,20 @@ def _check(net, changes):
         raise ValueError(f"The softmax temperature must be above 0, not {changes.temperature}.")
 
 
-def reading(net, X, y, temperature=1.0, batch=4096):
+def reading(net, X, y, temperature=1.0):
     """Return the Reading of net on digits X (n, 784), labels y (n,), with logits divided by temperature."""
-    p = np.concatenate([softmax(net.forward(X[i:i + batch]) / temperature)
-                        for i in range(0, max(len(X), 1), batch)])
+    return read_logits(logits(net, X), y, temperature)
+
+
+def logits(net, X, batch=4096):
+    """Return net's logits (n, 10) for X (n, 784), in batches so large sets stay small in memory."""
+    return np.concatenate([net.forward(X[i:i + batch]) for i in range(0, max(len(X), 1), batch)])
+
+
+def read_logits(z, y, temperature=1.0):
+    """Return the Reading of logits z (n, 10) against labels y (n,) at this temperature: a change of it needs no
+    new forward pass."""
+    p = softmax(z / temperature)
     answer = p.argmax(axis=1)
     return Reading(p, float((answer == y).mean()), confusion_matrix(y, answer))
 
