@@ -114,31 +114,45 @@ def show_ranking(base, X, y):
     k = st.session_state.get("lab_layer", 1)
     st.button(f"Rank the units of hidden layer {k}", key="lab_rank",
               on_click=lambda: lab.rank_units(base.net, X, y, k))
-    st.fragment(ranking_view, run_every=POLL_SECONDS if polling_ranking else None)()
+    st.fragment(job_view, run_every=POLL_SECONDS if polling_ranking else None)(
+        "ranking", polling_ranking, lambda layer: f"Switching off each unit of hidden layer {layer}", show_drops)
 
 
 def running(pair):
-    """Return True while a (name, Job) pair's job is still going."""
+    """Return True while a (what, Job) pair's job is still going."""
     return pair is not None and not pair[1].done
 
 
-def ranking_view():
-    """Show the ranking's progress, or its chart once done (reruns the page when it ends, to stop polling)."""
-    if lab.ranking is None:
+def job_view(name, polling, doing, show):
+    """Show the progress of the lab's job ``name`` ('ranking' or 'damage'), or show(what, result) once it is done.
+
+    doing(what) says what it does.  Reruns the page when a job it was polling ends, so the polling stops.
+    """
+    pair = getattr(lab, name)
+    if pair is None:
         return
-    layer, job = lab.ranking
+    what, job = pair
     if not job.done:
-        st.progress(job.progress, text=f"Switching off each unit of hidden layer {layer}… {job.progress:.0%}")
+        st.progress(job.progress, text=f"{doing(what)}… {job.progress:.0%}")
         return
-    if polling_ranking:
-        st.rerun()  # it ended: redraw once without polling
+    if polling:
+        st.rerun()
     if job.error:
         st.error(job.error)
         return
-    drops = job.result()
+    show(what, job.result())
+
+
+def show_drops(layer, drops):
+    """Show the units whose loss costs most accuracy, drops (units,) of hidden layer ``layer``."""
     st.plotly_chart(figures.lab.unit_drops(drops, layer), key="lab_drops", config=figures.STATIC)
     st.caption(f"{int((drops > 0).sum())} of {len(drops)} units cost accuracy when off; "
                f"{int((drops < 0).sum())} help it when off.")
+
+
+def show_curves(_, curves):
+    """Show the damage curves {model: {damage: accuracies}}."""
+    st.plotly_chart(figures.lab.damage_curves(curves, DAMAGES), key="lab_damage_curves", config=figures.STATIC)
 
 
 def show_damage(X, y):
@@ -150,28 +164,13 @@ def show_damage(X, y):
     nets = compared(me.model(), pretrained(), me.uploaded)
     st.button("Run the damage tests", key="lab_damage", on_click=lambda: lab.test_damage(nets, X, y),
               help=f"{', '.join(nets)}, on the {len(y):,} test digits. It runs on the worker processes.")
-    st.fragment(damage_view, run_every=POLL_SECONDS if polling_damage else None)()
+    st.fragment(job_view, run_every=POLL_SECONDS if polling_damage else None)(
+        "damage", polling_damage, lambda _: "Damaging the test digits", show_curves)
     st.subheader("What each damage does")
     for kind, (strengths, _, unit) in DAMAGES.items():
         images = [damage(X[:1], kind, s)[0] for s in strengths]
         st.image(figures.digits.pictures(images, size=EXAMPLE_SIZE, per_row=len(images), gap=4),
                  caption=f"{kind}: " + ", ".join(f"{s:g}" for s in strengths) + f" ({unit})")
-
-
-def damage_view():
-    """Show the damage tests' progress, or their curves once done."""
-    if lab.damage is None:
-        return
-    _, job = lab.damage
-    if not job.done:
-        st.progress(job.progress, text=f"Damaging the test digits… {job.progress:.0%}")
-        return
-    if polling_damage:
-        st.rerun()  # they ended: redraw once without polling
-    if job.error:
-        st.error(job.error)
-        return
-    st.plotly_chart(figures.lab.damage_curves(job.result(), DAMAGES), key="lab_damage_curves", config=figures.STATIC)
 
 
 def show_not_sure(original, y):
