@@ -10,7 +10,8 @@ is kept from the page's first run (so is the copy's forward pass when only the t
 moves).  The figure printed is the median over repeats, per kind of change (goal ≤ 300 ms on
 2 cores); "first visit" is the page's first run, which reads with both.  Then, in this
 process (the app runs them on its worker pool, one task per piece): "which units matter?"
-for every hidden layer, and one damage curve per damage.  Prints CPU and wall seconds.
+for every hidden layer, and one damage curve per damage (``--pool``: both jobs as the app
+runs them, on its worker pool).  Prints CPU and wall seconds.
 Not a test: it asserts nothing.
 """
 
@@ -48,6 +49,8 @@ def main():
     parser.add_argument("--model", default=str(ROOT / "assets" / "pretrained.npz"))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-jobs", action="store_true", help="time only the changes")
+    parser.add_argument("--pool", action="store_true",
+                        help="time the long jobs as the app runs them, on its worker pool, instead of in this process")
     args = parser.parse_args()
     net, _ = load_model(args.model)
     splits = make_splits(load_dataset(args.data), seed=0)
@@ -89,6 +92,9 @@ def main():
               f"{statistics.median(cpus) * 1000:6.0f} ms CPU")
     if args.skip_jobs:
         return
+    if args.pool:
+        on_pool(net, X, y)
+        return
     print("long jobs, in one process (the app splits them over its worker pool):")
     for layer in range(1, len(net.sizes) - 1):
         wall, cpu = timed(lambda k=layer: unit_drops(net, X, y, k), 1)
@@ -100,6 +106,24 @@ def main():
         total += wall
         print(f"  damage curve {kind:10s} ({len(DAMAGES[kind][0])} strengths): {wall:5.1f} s wall, {cpu:5.1f} s CPU")
     print(f"  every damage curve of one model: {total:.1f} s wall")
+
+
+def on_pool(net, X, y):
+    """Print the wall seconds of "which units matter?" (hidden layer 1) and the damage tests on the app's pool."""
+    from ui.runs import pool
+
+    pool.client()  # started first: its start-up is not the jobs' time
+    print(f"long jobs on the app's worker pool ({len(pool.workers())} workers):")
+    lab = Lab()
+    for what, start, pair in (
+            ("which units matter, hidden layer 1", lambda: lab.rank_units(net, X, y, 1), lambda: lab.ranking),
+            ("damage tests, one model", lambda: lab.test_damage({"model": net}, X, y), lambda: lab.damage)):
+        began = time.perf_counter()
+        start()
+        while not pair()[1].done:
+            time.sleep(0.05)
+        print(f"  {what}: {time.perf_counter() - began:.1f} s wall, {pair()[1].error or 'done'}")
+    pool.shutdown()
 
 
 if __name__ == "__main__":

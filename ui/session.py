@@ -3,7 +3,8 @@
 The datasets and the bundled model are loaded once per server process
 (``st.cache_resource``) and never copied per user.  Everything a browser session owns
 lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice of data,
-the digits it drew, the scorecards of its finished runs, its tuning study.  Pages call its methods and
+the digits it drew, the scorecards of its finished runs, its tuning study, its Lab (``ui.lab``).
+Pages call its methods and
 read its properties; they never assign its fields or keep state of their own beyond
 their widgets.  The runs themselves train on worker processes (``ui.runs``).
 
