@@ -92,7 +92,8 @@ def show_breaking(base, X, y):
                  delta_color="normal" if now.accuracy != original.accuracy else "off")
         p = lab.read_drawing(base.net)
         if p is not None:
-            b.metric("Reads your last drawing as", int(p.argmax()), f"{p.max():.1%} sure", delta_color="off")
+            b.metric("Reads your last drawing as", int(p.argmax()))
+            b.caption(f"{p.max():.1%} sure")
         else:
             b.caption("Draw a digit on the Draw page: the lab reads it here too.")
         st.plotly_chart(figures.training.confusion(now.confusion), key="lab_confusion", config=figures.STATIC)
@@ -169,7 +170,8 @@ def show_damage(X, y):
     st.subheader("What each damage does")
     for kind, (strengths, _, unit) in DAMAGES.items():
         images = [damage(X[:1], kind, s)[0] for s in strengths]
-        st.image(figures.digits.pictures(images, size=EXAMPLE_SIZE, per_row=len(images), gap=4),
+        row = figures.digits.pictures(images, size=EXAMPLE_SIZE, per_row=len(images), gap=4)
+        st.image(row, width=row.shape[1],  # its own pixels, so every row has the same scale
                  caption=f"{kind}: " + ", ".join(f"{s:g}" for s in strengths) + f" ({unit})")
 
 
