@@ -13,6 +13,7 @@ from nn.digits.augment import DAMAGES
 from nn.digits.preprocess import preprocess
 from nn.explain.lab import Changes, broken, copy_of, coverage, reading, unit_drops
 from nn.explain.saliency import read
+from nn.files.model_file import model_bytes
 from nn.network import Network
 from tests.test_app_draw import Canvas, in_corner
 from tests.test_app_weights import figure, values
@@ -192,3 +193,17 @@ def test_the_lab_reads_again_when_the_model_learns_or_the_changes_change(splits)
     original, now = lab.read(net, X, y)
     assert original.accuracy == reading(net, X, y).accuracy < 0.5
     assert now.accuracy == reading(broken(net, lab.changes), X, y).accuracy
+
+
+def test_a_convolutional_model_can_be_broken_too(open_page, splits):
+    me = state.Session()
+    me.use_model_file(model_bytes(Network(hidden=(16,), conv=((4, 5),), seed=3)), "my_conv.npz")
+    net = me.model().net
+    before = snapshot(net)
+    at = open_page("lab", session={"session": me})
+    assert at.selectbox(key="lab_weights").options == ["conv1.W", "W1", "W2"]
+    at.slider(key="lab_scale_conv1.W_0").set_value(0.0).run()  # every filter gives 0: only the biases are left
+    assert not at.exception and me.lab.changes.scale == {"conv1.W": 0.0}
+    assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), splits.X_test, splits.y_test)
+                                               .accuracy, abs=5e-5)
+    assert snapshot(net) == before
