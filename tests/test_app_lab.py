@@ -207,3 +207,43 @@ def test_a_convolutional_model_can_be_broken_too(open_page, splits):
     assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), splits.X_test, splits.y_test)
                                                .accuracy, abs=5e-5)
     assert snapshot(net) == before
+
+
+class Pending:
+    """Stands in for a Dask future: not done until told, then holding its result."""
+
+    def __init__(self, result):
+        self.result_, self.finished = result, False
+
+    def done(self):
+        return self.finished
+
+    @property
+    def status(self):
+        return "finished" if self.finished else "pending"
+
+    def result(self):
+        return self.result_
+
+
+def test_a_long_job_shows_its_progress_then_its_chart(open_page, monkeypatch):
+    futures = []
+
+    def submit(X, y, tasks):
+        futures.extend(Pending(np.full(len(task[-1]), 0.01 * i)) for i, task in enumerate(tasks))
+        return futures
+
+    monkeypatch.setattr("ui.lab._submit", submit)
+    me = state.Session()
+    at = open_page("lab", session={"session": me})
+    at.button(key="lab_rank").click().run()
+    assert len(futures) == 512 // 32
+    futures[0].finished = True
+    at.run()
+    assert [p.proto.text for p in at.get("progress")] == ["Switching off each unit of hidden layer 1… 6%"]
+    assert "lab_drops" not in {el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")}
+    for f in futures:
+        f.finished = True
+    at.run()
+    assert not at.get("progress")
+    assert figure(at, "lab_drops")["data"][0]["x"][0] == "unit 480"  # the last task's units lost the most
