@@ -31,6 +31,7 @@ pages = [
     st.Page("pages/train.py", title="Train", icon="📈", url_path="train"),
     st.Page("pages/weights.py", title="Weights", icon="🔬", url_path="weights"),
     st.Page("pages/draw.py", title="Draw", icon="✍️", url_path="draw"),
+    st.Page("pages/lab.py", title="Lab", icon="🧪", url_path="lab"),
 ]
 if classroom.enabled():
     pages.append(st.Page("pages/class.py", title="Class", icon="👩‍🏫", url_path="class", visibility="hidden"))

@@ -59,9 +59,17 @@ def teach():
 
 
 def show_prediction(reading, strokes, reading_box, bars_box):
-    """Show the read digit and its confidence in reading_box, and all ten probabilities in bars_box."""
-    reading_box.metric("Prediction", reading.digit)
-    reading_box.caption(f"{reading.confidence:.1%} sure · read after stroke {strokes}")
+    """Show the read digit and its confidence in reading_box, and all ten probabilities in bars_box.
+
+    Under the Lab page's confidence threshold it says "not sure" instead of a digit.
+    """
+    if me.lab.not_sure(reading.confidence):
+        reading_box.metric("Prediction", "not sure")
+        reading_box.caption(f"best guess {reading.digit}, {reading.confidence:.1%} sure: under the "
+                            f"{me.lab.threshold:.0%} threshold set on the Lab page · read after stroke {strokes}")
+    else:
+        reading_box.metric("Prediction", reading.digit)
+        reading_box.caption(f"{reading.confidence:.1%} sure · read after stroke {strokes}")
     bars_box.plotly_chart(figures.drawing.probability_bars(reading.p, reading.digit), key="draw_probs",
                           config=figures.STATIC)
 
@@ -147,6 +155,7 @@ def reader():
         reading_box.info("Draw a digit in the black square: the network reads it each time you lift the pen.")
         show_teach(None)
         return
+    me.lab.keep_drawing(steps.x)  # the Lab page reads it too
     model = draw_model()
     reading = read(model.net, steps.x)
     show_prediction(reading, len((result.json_data or {}).get("objects", [])), reading_box, bars_box)

@@ -173,7 +173,36 @@ def shot_class(page, out):
         os.environ.pop("MNIST_PLAYGROUND_RUNS")
 
 
-SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw, "class": shot_class}
+def shot_lab(page, out):
+    """Save the Lab page: a 7 drawn first, half the weights pruned, the damage tests run, a 90% threshold."""
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 3600})  # first: resizing redraws every chart
+    open_page(page)
+    open_from_sidebar(page, "Draw")
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    replay(page, sample_strokes(7))
+    page.get_by_test_id("stMetric").filter(has_text="Prediction").wait_for()
+    open_from_sidebar(page, "Lab")
+    for label, presses in (("Prune the smallest weights", 12), ("Confidence threshold", 90)):
+        page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider").focus()
+        for _ in range(presses):  # each press is one step of the slider: 5% of the weights, 0.01 of confidence
+            page.keyboard.press("ArrowRight")
+        wait_for_app(page)
+    page.get_by_role("button", name="Run the damage tests").click()
+    page.mouse.move(0, 0)  # away from the button: no tooltip in the picture
+    page.get_by_text("What each damage does").wait_for()
+    page.locator('[class*="st-key-lab_damage_curves"] .js-plotly-plot .cartesianlayer .trace').first.wait_for(
+        timeout=600_000)  # the damage curves, once the pool has computed them
+    wait_for_app(page)
+    page.wait_for_timeout(2000)  # let every chart finish drawing
+    height = page.evaluate("() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+    page.screenshot(path=out, clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height})
+    from PIL import Image  # a tall page: 256 colours keep it sharp at under half the bytes
+
+    Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+
+
+SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw, "lab": shot_lab,
+         "class": shot_class}
 
 
 def main(argv=None):

@@ -11,10 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from nn.digits.augment import DAMAGES
 from nn.explain import inspection
 from ui import figures
 from ui.classroom import BoardRun
-from ui.figures import digits, drawing, palette, training, tuning, weights
+from ui.figures import digits, drawing, lab, palette, training, tuning, weights
 
 RNG = np.random.default_rng(0)
 HISTORY = [{"epoch": i / 10, "step": 5 * i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "lr": 1e-3,
@@ -54,13 +55,19 @@ CASES = {
     drawing.activation_grid: lambda: drawing.activation_grid(RNG.random(100), 1),
     drawing.digit_grid: lambda: drawing.digit_grid(RNG.integers(0, 256, (13, 28, 28)).astype(np.uint8),
                                                    RNG.integers(0, 10, 13)),
+    lab.unit_drops: lambda: lab.unit_drops(RNG.normal(0.002, 0.003, 64), 2),
+    lab.damage_curves: lambda: lab.damage_curves(
+        {name: {kind: RNG.random(len(s)) for kind, (s, _, _) in DAMAGES.items()} for name in ("session", "pretrained")},
+        DAMAGES),
+    lab.coverage: lambda: lab.coverage(np.linspace(0, 1, 101), np.linspace(1, 0, 101),
+                                       np.r_[np.linspace(0.9, 1, 100), np.nan], 0.5),
 }
 CAPTIONED_BY_PAGE = {weights.unit_grid, weights.input_image, drawing.digit_grid}  # pictures; the page says what
 
 
 def public_figure_functions():
     """Return every public function of the topic modules: each builds figures."""
-    return {f for module in (training, tuning, weights, drawing)
+    return {f for module in (training, tuning, weights, drawing, lab)
             for name, f in inspect.getmembers(module, inspect.isfunction)
             if not name.startswith("_") and f.__module__ == module.__name__}
 

@@ -3,7 +3,8 @@
 The datasets and the bundled model are loaded once per server process
 (``st.cache_resource``) and never copied per user.  Everything a browser session owns
 lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice of data,
-the digits it drew, the scorecards of its finished runs, its tuning study.  Pages call its methods and
+the digits it drew, the scorecards of its finished runs, its tuning study, its Lab (``ui.lab``).
+Pages call its methods and
 read its properties; they never assign its fields or keep state of their own beyond
 their widgets.  The runs themselves train on worker processes (``ui.runs``).
 
@@ -33,6 +34,7 @@ from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
 from nn.network import describe
 from ui import classroom, frontend, lesson
+from ui.lab import Lab
 from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
 from ui.tuning import Study
@@ -128,6 +130,7 @@ class Session:
         self.presenter = False  # True once the presenter key was given in this session (never kept elsewhere)
         self.viewing = None  # a Model of an attendee's run the presenter opened read-only, shown instead of ours
         self._scorecards = {}  # run id -> Scorecard of its test digits
+        self.lab = Lab()  # the Lab page's broken copy, its background work, the Draw page's "not sure" threshold
 
     @property
     def lesson_id(self):

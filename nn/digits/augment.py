@@ -6,8 +6,10 @@ in NumPy, without a Python loop per image, because it runs on every batch while 
 
 ``transform_for(config)`` is the one place that decides whether a training run is
 augmented: every caller that builds a ``Trainer`` passes its result as ``transform``.
-Not for drawn digits (``preprocess.py`` makes those look like MNIST) nor for test data,
-which must stay as it is for the accuracy to mean anything.
+``damage(x, kind, strength)`` applies the same transforms (plus noise and occlusion) at one
+fixed strength to every image, for the Lab page's damage tests: one implementation serves
+training and testing.  Not for drawn digits (``preprocess.py`` makes those look like MNIST);
+test data stays as it is except where a damage test damages it on purpose.
 """
 
 import numpy as np
@@ -16,6 +18,17 @@ SIZE = 28
 CENTRE = (SIZE - 1) / 2  # rotate and scale about the middle of the pixel grid
 THICKNESS_SHARE = 0.5  # share of a batch whose strokes are made thicker or thinner
 THINNEST = -0.5  # a full 3×3 erosion leaves MNIST a fifth of its ink and erases half its digits
+
+# Each damage: the strengths a damage test tries (ascending), the undamaged one, and the strength's unit.
+DAMAGES = {
+    "noise": ((0.0, 0.1, 0.2, 0.3, 0.4, 0.6), 0.0, "σ of Gaussian noise added to pixels in [0, 1]"),
+    "rotation": ((0.0, 10.0, 20.0, 30.0, 45.0, 60.0), 0.0, "degrees, counter-clockwise"),
+    "shift": ((0.0, 1.0, 2.0, 3.0, 4.0, 6.0), 0.0, "pixels right and down"),
+    "scale": ((0.5, 0.6, 0.7, 0.8, 0.9, 1.0), 1.0, "size factor"),
+    "thickness": ((-1.0, -0.5, 0.0, 0.5, 1.0), 0.0, "blend to a one-pixel erosion (−1) or dilation (+1)"),
+    "occlusion": ((0.0, 4.0, 6.0, 8.0, 10.0, 12.0), 0.0, "side of a black square over the centre, pixels"),
+}
+NOISE_SEED = 0  # damage is deterministic: the same strength always damages the same way
 
 _ROWS, _COLS = np.mgrid[0:SIZE, 0:SIZE].reshape(2, 1, SIZE * SIZE).astype(np.float32) - CENTRE
 
@@ -81,6 +94,40 @@ def warp(x, angle=0.0, scale=1.0, dx=0.0, dy=0.0):
     row += np.multiply(cos, v, out=v)
     row += CENTRE
     return _bilinear(images, row, col).reshape(n, SIZE, SIZE)
+
+
+def damage(x, kind, strength):
+    """Return the images x damaged by one ``DAMAGES`` kind at one strength, float32 (n, 784) in [0, 1].
+
+    x: (n, 28, 28) or (n, 784), uint8 or float in [0, 1].  noise adds Gaussian noise of
+    standard deviation strength (seeded, so repeatable) and clips; rotation, shift (dx = dy)
+    and scale go through ``warp``; thickness through ``stroke`` (strength in [-1, 1]);
+    occlusion blanks a strength × strength square at the centre.  The undamaged strength
+    (0, or 1 for scale) returns the images unchanged.
+    """
+    images = _as_images(x)
+    n = len(images)
+    if kind not in DAMAGES:
+        raise AugmentError(f"No damage called {kind!r}; there are {', '.join(DAMAGES)}.")
+    if kind == "noise":
+        rng = np.random.default_rng(NOISE_SEED)
+        out = np.clip(images + np.float32(strength) * rng.standard_normal(images.shape, dtype=np.float32), 0, 1)
+    elif kind == "rotation":
+        out = warp(images, angle=strength)
+    elif kind == "shift":
+        out = warp(images, dx=strength, dy=strength)
+    elif kind == "scale":
+        out = warp(images, scale=strength)
+    elif kind == "thickness":
+        out = stroke(images, strength)
+    else:
+        side = int(round(strength))
+        if not 0 <= side <= SIZE:
+            raise AugmentError(f"An occlusion square's side must be 0–{SIZE} pixels, not {strength}.")
+        out = images.copy()
+        start = (SIZE - side) // 2
+        out[:, start:start + side, start:start + side] = 0
+    return out.reshape(n, SIZE * SIZE)
 
 
 def stroke(x, amount):

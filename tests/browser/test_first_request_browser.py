@@ -14,13 +14,14 @@ from benchmarks.harness import exceptions, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-APP_PAGES = [re.compile(rf"^\W*{title}$") for title in ("Home", "Train", "Weights", "Draw")]  # after an icon
+APP_PAGES = [re.compile(rf"^\W*{title}$") for title in ("Home", "Train", "Weights", "Draw", "Lab")]  # after an icon
 # path -> (the page's heading, a control only that page has)
 FIRST = {
     "": ("MNIST Playground", lambda p: p.get_by_test_id("stPageLink")),
     "train?lr=3": ("Train", lambda p: p.get_by_role("button", name="Start training")),
     "weights": ("Inside the network", lambda p: p.get_by_test_id("stSidebarNav")),
     "draw?b=0123456789abcdef": ("Draw a digit", lambda p: p.locator("canvas.upper-canvas")),
+    "lab": ("Lab", lambda p: p.get_by_role("button", name="Run the damage tests")),
 }
 
 
@@ -30,7 +31,7 @@ def test_the_first_request_to_a_fresh_server_gets_the_apps_navigation(first_requ
     page = first_request(path)
     expect(page.get_by_test_id("stMain").locator("h1").first).to_contain_text(heading)
     links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
-    expect(links).to_have_text(APP_PAGES)  # not app, draw, home, train, weights
+    expect(links).to_have_text(APP_PAGES)  # not app, draw, home, lab, train, weights
     expect(control(page).first).to_be_visible()
     assert page.title() != "app", "app.py's page config is not in force"
     assert page.evaluate("document.querySelector('[data-testid=stAppViewContainer]')"

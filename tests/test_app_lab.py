@@ -1,0 +1,249 @@
+"""The Lab page with a one-layer, a two-layer and the pretrained model: what it shows is the broken copy's numbers,
+computed again here from the raw weights; the session's model never changes; the long work runs on the pool and
+ends in its chart; the Draw page says "not sure" under the threshold set here.
+"""
+
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from nn.digits.augment import DAMAGES
+from nn.digits.preprocess import preprocess
+from nn.explain.lab import Changes, broken, copy_of, coverage, reading, unit_drops
+from nn.explain.saliency import read
+from nn.files.model_file import model_bytes
+from nn.network import Network
+from tests.test_app_draw import Canvas, in_corner
+from tests.test_app_weights import figure, values
+from tests.test_lab import accuracy, manual_logits, snapshot, trained
+from ui import session as state
+from ui.lab import Lab, compared
+
+JOB_SECONDS = 180  # the worker pool may have to start first, on a busy 2-core machine
+
+
+@pytest.fixture(scope="module", params=[(32,), (32, 16), "pretrained"], ids=["one layer", "two layers", "pretrained"])
+def model(request, splits):
+    """Return the session's Model: a one-layer or two-layer net trained here, or the bundled pretrained one."""
+    if request.param == "pretrained":
+        return state.pretrained()
+    return state.Model(trained(splits, request.param), "a test network", {}, "the sample's test digits")
+
+
+def session_of(model):
+    """Return a fresh Session whose model is this one."""
+    me = state.Session()
+    if model is not state.pretrained():
+        me.uploaded = model
+    return me
+
+
+def metric(at, label):
+    """Return the value of the metric labelled label."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def shown_accuracy(at):
+    """Return the Test accuracy metric as a number."""
+    return float(metric(at, "Test accuracy").rstrip("%")) / 100
+
+
+def test_every_change_is_the_copys_and_the_model_stays_byte_for_byte(open_page, model, splits):
+    me = session_of(model)
+    net, X, y = model.net, splits.X_test, splits.y_test
+    before = snapshot(net)
+    at = open_page("lab", session={"session": me})
+    assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X), y), abs=0.00051)
+
+    at.multiselect(key="lab_off_1_0").set_value([0, 1, 2, 3, 4, 5, 6, 7]).run()
+    off = {1: tuple(range(8))}
+    assert me.lab.changes == Changes(off=off)
+    assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X, off), y), abs=0.0021)
+    assert snapshot(net) == before
+
+    last = f"W{len(net.sizes) - 1}"
+    at.selectbox(key="lab_weights").set_value(last).run()
+    for key, value in ((f"lab_scale_{last}_0", 0.3), (f"lab_noise_{last}_0", 1.5), ("lab_prune_0", 70),
+                       ("lab_temperature_0", 3.0)):
+        at.slider(key=key).set_value(value).run()
+        assert not at.exception
+        assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), X, y).accuracy, abs=5e-5)
+        assert snapshot(net) == before, key
+    assert me.lab.changes == Changes(off=off, scale={last: 0.3}, noise={last: 1.5}, prune=0.7, temperature=3.0)
+    damaged = shown_accuracy(at)
+
+    at.button(key="lab_reset").click().run()
+    assert me.lab.changes == Changes()
+    assert at.slider(key="lab_prune_1").value == 0 and at.multiselect(key="lab_off_1_1").value == []
+    assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X), y), abs=0.00051) != damaged
+    assert snapshot(net) == before
+
+
+def test_which_units_matter_runs_on_the_pool_and_ranks_by_the_accuracy_lost(open_page, model, splits, wait_until):
+    me = session_of(model)
+    net, X, y = model.net, splits.X_test, splits.y_test
+    layer = len(net.sizes) - 2  # the last hidden layer: the fewest units, the quickest
+    at = open_page("lab", session={"session": me})
+    at.selectbox(key="lab_layer").set_value(layer).run()
+    at.button(key="lab_rank").click().run()
+    assert not at.exception
+    assert wait_until(lambda: me.lab.ranking[1].done, JOB_SECONDS)
+    at.run()
+    assert not at.exception and me.lab.ranking[1].error is None
+    drops = unit_drops(net, X, y, layer)
+    order = np.argsort(-drops, kind="stable")[:30]
+    bars = figure(at, "lab_drops")["data"][0]
+    assert bars["x"] == [f"unit {j}" for j in order]
+    np.testing.assert_allclose(values(bars["y"]), drops[order], atol=1e-9)
+    j = int(order[0])  # the unit that matters most, checked from the raw weights
+    assert drops[j] == pytest.approx(accuracy(manual_logits(net, X), y) - accuracy(manual_logits(net, X, {layer: [j]}),
+                                                                                   y), abs=0.0021)
+
+
+def test_damage_tests_draw_a_curve_per_model_from_the_clean_accuracy(open_page, model, splits, wait_until):
+    me = session_of(model)
+    X, y = splits.X_test, splits.y_test
+    at = open_page("lab", session={"session": me})
+    at.button(key="lab_damage").click().run()
+    assert wait_until(lambda: me.lab.damage[1].done, JOB_SECONDS)
+    at.run()
+    assert not at.exception and me.lab.damage[1].error is None
+    traces = figure(at, "lab_damage_curves")["data"]
+    nets = [model.net] + ([] if model is state.pretrained() else [state.pretrained().net])
+    assert len(traces) == len(nets) * len(DAMAGES)
+    for trace in traces:
+        kind = DAMAGES_BY_AXIS[trace.get("xaxis", "x")]
+        net = nets[0] if trace["name"].startswith("session model") else nets[1]
+        strengths, neutral, _ = DAMAGES[kind]
+        curve = values(trace["y"])
+        assert curve[list(strengths).index(neutral)] == pytest.approx(accuracy(manual_logits(net, X), y), abs=0.0021)
+        assert curve.min() < curve.max(), f"{kind} damaged nothing"
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert [c.split(":")[0] for c in captions] == list(DAMAGES)  # one row of examples per damage
+
+
+DAMAGES_BY_AXIS = {("x" if i == 0 else f"x{i + 1}"): kind for i, kind in enumerate(DAMAGES)}
+
+
+def test_a_convolutional_upload_joins_the_damage_tests_beside_a_run():
+    pre = state.pretrained()
+    run_model = state.Model(Network(hidden=(8,)), "a run", {})
+    conv = state.Model(Network(hidden=(8,), conv=((2, 5),)), "an upload", {})
+    assert list(compared(run_model, pre, conv).values()) == [run_model.net, pre.net, conv.net]
+    assert list(compared(conv, pre, conv).values()) == [conv.net, pre.net]  # the upload is the session's model
+    assert list(compared(pre, pre, None).values()) == [pre.net]
+
+
+def unsure_drawing(net, sample):
+    """Return (canvas image, the digit net reads, its confidence) of the first sample digit it reads < 95% sure."""
+    for digit in sample.x_test[:300]:
+        image = in_corner(digit)
+        reading_ = read(net, preprocess(image).x)
+        if reading_.confidence < 0.95:
+            return image, reading_.digit, reading_.confidence
+    raise AssertionError("every digit is read more than 95% sure")
+
+
+def test_the_threshold_gives_the_coverage_shown_and_the_draw_page_says_not_sure(open_page, model, splits, sample,
+                                                                                 monkeypatch):
+    me = session_of(model)
+    X, y = splits.X_test, splits.y_test
+    image, digit, confidence = unsure_drawing(model.net, sample)
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=Canvas(image)))
+    at = open_page("lab", session={"session": me})
+    assert metric(at, "Answers") == "100.0% of the test digits"
+
+    p = manual_logits(model.net, X)
+    p = np.exp(p - p.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    at.slider(key="lab_threshold").set_value(0.9).run()
+    keep = p.max(axis=1) >= 0.9
+    assert metric(at, "Answers") == f"{keep.mean():.1%} of the test digits"
+    assert metric(at, "Right on those") == f"{accuracy(p[keep], y[keep]):.2%}"
+    answered, _ = coverage(reading(model.net, X, y).p, y, [0.0, 1.0])
+    line = figure(at, "lab_coverage")["data"][1]
+    assert values(line["x"])[0] == answered[0] == 1 and values(line["x"])[-1] == answered[1]
+
+    at.slider(key="lab_threshold").set_value(round(confidence - 0.005, 2)).run()  # just under its confidence
+    draw = open_page("draw", session={"session": me})
+    assert [m.value for m in draw.metric if m.label == "Prediction"] == [str(digit)]
+    at.slider(key="lab_threshold").set_value(round(confidence + 0.005, 2)).run()  # just over
+    draw.run()
+    assert [m.value for m in draw.metric if m.label == "Prediction"] == ["not sure"]
+    assert any(f"best guess {digit}" in c.value and "under the" in c.value for c in draw.caption)
+
+    at.run()  # the lab reads the Draw page's last drawing too, with the same network
+    assert metric(at, "Reads your last drawing as") == str(digit)
+
+
+def test_the_lab_reads_again_when_the_model_learns_or_the_changes_change(splits):
+    net = copy_of(state.pretrained().net)
+    X, y = splits.X_test, splits.y_test
+    lab = Lab()
+    original, now = lab.read(net, X, y)
+    assert original.accuracy == now.accuracy == reading(net, X, y).accuracy
+    lab.switch_off(1, range(0, 512, 2))
+    lab.set_temperature(2.0)
+    _, now = lab.read(net, X, y)
+    assert now.accuracy == reading(broken(net, lab.changes), X, y).accuracy < original.accuracy
+    np.testing.assert_allclose(now.p, reading(broken(net, lab.changes), X, y, 2.0).p, atol=1e-6)
+    net.dense[-1].W *= -1  # as a training step would, in place
+    original, now = lab.read(net, X, y)
+    assert original.accuracy == reading(net, X, y).accuracy < 0.5
+    assert now.accuracy == reading(broken(net, lab.changes), X, y).accuracy
+
+
+def test_a_convolutional_model_can_be_broken_too(open_page, splits):
+    me = state.Session()
+    me.use_model_file(model_bytes(Network(hidden=(16,), conv=((4, 5),), seed=3)), "my_conv.npz")
+    net = me.model().net
+    before = snapshot(net)
+    at = open_page("lab", session={"session": me})
+    assert at.selectbox(key="lab_weights").options == ["conv1.W", "W1", "W2"]
+    at.slider(key="lab_scale_conv1.W_0").set_value(0.0).run()  # every filter gives 0: only the biases are left
+    assert not at.exception and me.lab.changes.scale == {"conv1.W": 0.0}
+    assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), splits.X_test, splits.y_test)
+                                               .accuracy, abs=5e-5)
+    assert snapshot(net) == before
+
+
+class Pending:
+    """Stands in for a Dask future: not done until told, then holding its result."""
+
+    def __init__(self, result):
+        self.result_, self.finished = result, False
+
+    def done(self):
+        return self.finished
+
+    @property
+    def status(self):
+        return "finished" if self.finished else "pending"
+
+    def result(self):
+        return self.result_
+
+
+def test_a_long_job_shows_its_progress_then_its_chart(open_page, monkeypatch):
+    futures = []
+
+    def submit(X, y, tasks):
+        futures.extend(Pending(np.full(len(task[-1]), 0.01 * i)) for i, task in enumerate(tasks))
+        return futures
+
+    monkeypatch.setattr("ui.lab._submit", submit)
+    me = state.Session()
+    at = open_page("lab", session={"session": me})
+    at.button(key="lab_rank").click().run()
+    assert len(futures) == 512 // 32
+    futures[0].finished = True
+    at.run()
+    assert [p.proto.text for p in at.get("progress")] == ["Switching off each unit of hidden layer 1… 6%"]
+    assert "lab_drops" not in {el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")}
+    for f in futures:
+        f.finished = True
+    at.run()
+    assert not at.get("progress")
+    assert figure(at, "lab_drops")["data"][0]["x"][0] == "unit 480"  # the last task's units lost the most
