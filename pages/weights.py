@@ -207,8 +207,7 @@ def backward(model, X, y):
     eq, fig = st.columns([1, 3], vertical_alignment="center")
     eq.latex(r"W_j \leftarrow W_j - \alpha\, dW_j")
     eq.latex(r"b_j \leftarrow b_j - \alpha\, db_j")
-    eq.metric("Loss of this digit after the update", f"{after.loss:.4f}", f"{after.loss - before.loss:+.4f}",
-              delta_color="inverse")
+    eq.latex(rf"\mathcal{{L}}: {before.loss:.4f} \to {after.loss:.4f}")
     eq.caption(f"Before: {before.loss:.4f}, it read **{int(before.p.argmax())}** ({before.p.max():.1%}); after: "
                f"**{int(after.p.argmax())}** ({after.p.max():.1%}). The label is {before.label}.")
     fig.plotly_chart(figures.weights.before_after(before.p, after.p, before.label), key="weights_backprop_probs")

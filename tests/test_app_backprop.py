@@ -79,7 +79,10 @@ def test_a_one_layer_runs_backward_pass_and_its_copy_kept_over_reruns(open_page)
     at.number_input(key="weights_digit").set_value(3).run()  # another digit: the same stepped copy explains it
     assert me.stepper(me.model()).steps == 2
     assert run.net.dense[0].W.tobytes() == original
-    assert at.metric[-1].label == "Loss of this digit after the update"
+    x, label = digit_of(at)
+    stepped = me.stepper(me.model())
+    before, after = stepped.step(x, label, 0.1, apply=False)
+    assert rf"\mathcal{{L}}: {before.loss:.4f} \to {after.loss:.4f}" in latex(at)  # the stepped copy's loss
 
 
 def test_a_two_layer_models_backward_pass_layer_by_layer(open_page):
