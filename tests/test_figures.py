@@ -55,7 +55,8 @@ CASES = {
     drawing.digit_grid: lambda: drawing.digit_grid(RNG.integers(0, 256, (13, 28, 28)).astype(np.uint8),
                                                    RNG.integers(0, 10, 13)),
 }
-CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}  # pictures; the page says what
+# Pictures; the page says what they show.
+CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}
 
 
 def public_figure_functions():

@@ -32,7 +32,9 @@ from nn.digits.finetune import MyDigits, finetune
 from nn.explain.backprop import Stepper
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
+from nn.files.script import notebook, script
 from nn.network import describe
+from nn.settings import TrainConfig
 from ui import classroom, frontend, lesson
 from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
@@ -80,6 +82,21 @@ class Model:
     def file_bytes(self):
         """Return the model as the bytes of an .npz model file."""
         return model_bytes(self.net, self.meta)
+
+    @property
+    def training(self):
+        """Return the TrainConfig this model was trained with, or None when its file does not record it."""
+        training = self.meta.get("training")
+        return TrainConfig.from_dict(training) if training else None
+
+    def take_home(self, kind):
+        """Return the model's training run as a NumPy script ('script') or a Jupyter notebook ('notebook'), as bytes.
+
+        Raises ExportError (``nn.files.script``) for a conv network.  Needs ``training``.
+        """
+        note = "" if self.accuracy is None else f"The run reached a test accuracy of {self.accuracy:.2%}."
+        export = script if kind == "script" else notebook
+        return export(self.training, note).encode()
 
 
 @st.cache_resource(show_spinner="Loading the digits…")
