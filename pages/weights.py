@@ -215,7 +215,7 @@ def backward(model, X, y):
               on_click=stepper.step, args=(X[i], y[i], lr),
               help="Step the copy; press again to watch the digit being learned. The model itself never changes.")
     st.caption(f"The copy has taken {stepper.steps:,} update{'s' if stepper.steps != 1 else ''}; "
-               f"{model.source} itself is untouched."
+               "the model itself is untouched."
                + (" The run learns on meanwhile: this section shows the copy made when it first appeared; "
                   "**Copy the model again** takes the run's weights now." if live else ""))
 
