@@ -173,14 +173,14 @@ def backward(model, X, y):
     before, after = stepper.step(X[i], y[i], lr, apply=False)
     layers, L = before.layers, len(before.layers)
     f = FUNCTION_NAMES[model.net.activation]
-    st.latex(rf"\mathcal{{L}} = -\log A_{L}[y] = -\log {before.p[before.label]:.4f} = {before.loss:.4f}")
+    st.latex(rf"\mathcal{{L}} = -\log A_{L}[y] = -\log {before.p[before.label]:.4g} = {before.loss:.4g}")
     for layer in reversed(layers):
         j, prev = layer.j, "X" if layer.j == 1 else f"A_{layer.j - 1}"
         eq, fig = st.columns([1, 3], vertical_alignment="center")
         if j == L:
             eq.latex(rf"dZ_{L} = A_{L} - Y")
             eq.caption(f"Y is the label {before.label} one-hot: dZ{L}[{before.label}] = "
-                       f"{before.p[before.label]:.4f} − 1 = {layer.dZ[before.label]:+.4f}; every other entry is "
+                       f"{before.p[before.label]:.4g} − 1 = {layer.dZ[before.label]:+.4g}; every other entry is "
                        "that digit's probability.")
         else:
             eq.latex(rf"dZ_{j} = dA_{j} \circ \mathrm{{{f}}}'(Z_{j})")
@@ -207,8 +207,8 @@ def backward(model, X, y):
     eq, fig = st.columns([1, 3], vertical_alignment="center")
     eq.latex(r"W_j \leftarrow W_j - \alpha\, dW_j")
     eq.latex(r"b_j \leftarrow b_j - \alpha\, db_j")
-    eq.latex(rf"\mathcal{{L}}: {before.loss:.4f} \to {after.loss:.4f}")
-    eq.caption(f"Before: {before.loss:.4f}, it read **{int(before.p.argmax())}** ({before.p.max():.1%}); after: "
+    eq.latex(rf"\mathcal{{L}}: {before.loss:.4g} \to {after.loss:.4g}")
+    eq.caption(f"Before: {before.loss:.4g}, it read **{int(before.p.argmax())}** ({before.p.max():.1%}); after: "
                f"**{int(after.p.argmax())}** ({after.p.max():.1%}). The label is {before.label}.")
     fig.plotly_chart(figures.weights.before_after(before.p, after.p, before.label), key="weights_backprop_probs")
     st.button("Apply this update to the copy", key="weights_backprop_apply", type="primary",

@@ -121,8 +121,7 @@ def bias_bars(b, name, title=None):
 
 def gradient_grid(tiles, scale, cols, units):
     """Return one heatmap of a few units' dW1 images (``inspection.tile``), each labelled with its unit number."""
-    heat = _coded_heatmap(tiles, scale, hoverinfo="skip")
-    heat["colorbar"]["title"]["text"] = "dW1"
+    heat = _coded_heatmap(tiles, scale, "dW1", "+.2g", hoverinfo="skip")  # gradients may be tiny: significant digits
     rows = tiles.shape[0] // (SIDE + 1) + 1
     return _figure([heat, _tile_labels([str(u) for u in units], cols)], 60 + 90 * rows, **IMAGE_AXES)
 
@@ -193,11 +192,11 @@ def _encode(a, scale):
     return codes
 
 
-def _coded_heatmap(a, scale, **kw):
-    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in weights."""
+def _coded_heatmap(a, scale, name="weight", tick="+.2f", **kw):
+    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in name's units."""
     ticks = np.array([-1, -0.5, 0, 0.5, 1])
-    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:+.2f}" for t in ticks], "thickness": 12,
-                "title": {"text": "weight", "side": "right"}}
+    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:{tick}}" for t in ticks], "thickness": 12,
+                "title": {"text": name, "side": "right"}}
     return {"type": "heatmap", "z": _encode(a, scale), "zmin": 0, "zmax": 255, "zauto": False, "colorscale": CODED,
             "colorbar": colorbar, **kw}
 
