@@ -239,6 +239,25 @@ def share_link(config):
                        "with this browser.")
 
 
+def take_home(model, running):
+    """Offer the model's training as a standalone NumPy script and as a Jupyter notebook, for fully connected nets."""
+    why = ("Pause or stop the run first." if running else
+           "The script writes out fully connected networks only: this one has conv layers." if model.net.conv else
+           "This model's file does not record how it was trained." if model.training is None else None)
+    name = f"mnist-{model.net.describe()}"
+    row = st.container(horizontal=True)
+    row.download_button("Download as a script (.py)", lambda: model.take_home("script"), key="download_script",
+                        file_name=f"{name}.py", mime="text/x-python", disabled=why is not None,
+                        help=why or "The run as one Python file that uses only NumPy, in the classic notebook's "
+                        "style, its settings at the top: `python mnist-….py mnist.npz` (or Kaggle's train.csv) "
+                        "trains it again to the same test accuracy.")
+    row.download_button("Download as a notebook (.ipynb)", lambda: model.take_home("notebook"), key="download_notebook",
+                        file_name=f"{name}.ipynb", mime="application/x-ipynb+json", disabled=why is not None,
+                        help=why or "The same code as a Jupyter notebook, its learning curves plotted at the end.")
+    if model.net.conv:
+        st.caption("The script and notebook cover fully connected networks; a conv run can be downloaded as weights.")
+
+
 def model_files():
     """Offer the active model as an .npz download, and take an uploaded model to use or continue from."""
     model = me.model()
@@ -247,6 +266,7 @@ def model_files():
                        file_name=f"mnist-{model.net.describe()}.npz", mime="application/octet-stream",
                        disabled=running, help="Pause or stop the run first." if running else
                        f"Save {model.source} ({model.architecture}) to load later here or with `python -m nn`.")
+    take_home(model, running)
     uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, me.use_model_file,
              help="A model saved by this app: use it on the Weights and Draw pages, or continue training it.")
     st.checkbox("Continue from the upload", key="continue_uploaded", disabled=me.uploaded is None,

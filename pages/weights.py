@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from nn.activations import ACTIVATIONS
-from nn.explain import inspection
+from nn.explain import backprop, inspection
 from nn.settings import TrainConfig
 from ui import figures, sidebar
 from ui.routing import through_app
@@ -22,6 +22,7 @@ through_app()  # a first request to a fresh server runs this page on its own: go
 REFRESH_SECONDS = 2
 UNITS_PER_PAGE = 64
 MAX_MATRIX_CELLS = 30_000  # ~40 kB a redraw at one byte per cell
+BACKWARD_UNITS = 8  # first-layer units whose dW1 the backward pass draws
 FUNCTION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
 
 me = session()
@@ -148,6 +149,77 @@ def forward(net, X, y):
         fig.plotly_chart(figures.drawing.probability_bars(p, int(p.argmax())), key="weights_probs")
 
 
+def copy_again(model):
+    """Throw the backward pass's copy away: the next one copies the model as it is now."""
+    me.stepper(model, fresh=True)
+
+
+def backward(model, X, y):
+    """Draw the chosen digit's backward pass, equation by equation, and one gradient-descent step on a copy."""
+    st.header("The backward pass of one digit")
+    st.caption("How the loss of the digit above flows back through the network, in the classic notebook's "
+               "notation: one digit, so m = 1 and no 1/m. Every number comes from the engine's own backward, run on "
+               "a private copy of the model; the run's L2 penalty and dropout, which belong to training batches, "
+               "are left out.")
+    i = st.session_state["weights_digit"]  # the forward section's digit
+    stepper = me.stepper(model)
+    lr_col, fresh_col = st.columns([3, 1], vertical_alignment="bottom")
+    lr = lr_col.number_input("Learning rate α of the update", min_value=1e-4, max_value=10.0, value=0.1,
+                             step=0.05, format="%g", key="weights_backprop_lr",
+                             help="How far one update moves each weight against its gradient.")
+    fresh_col.button("Copy the model again", key="weights_backprop_fresh", on_click=copy_again, args=(model,),
+                     disabled=not stepper.steps and not live,
+                     help="Forget the updates applied to the copy and copy the model as it is now.")
+    before, after = stepper.step(X[i], y[i], lr, apply=False)
+    layers, L = before.layers, len(before.layers)
+    f = FUNCTION_NAMES[model.net.activation]
+    st.latex(rf"\mathcal{{L}} = -\log A_{L}[y] = -\log {before.p[before.label]:.4g} = {before.loss:.4g}")
+    for layer in reversed(layers):
+        j, prev = layer.j, "X" if layer.j == 1 else f"A_{layer.j - 1}"
+        eq, fig = st.columns([1, 3], vertical_alignment="center")
+        if j == L:
+            eq.latex(rf"dZ_{L} = A_{L} - Y")
+            eq.caption(f"Y is the label {before.label} one-hot: dZ{L}[{before.label}] = "
+                       f"{before.p[before.label]:.4g} − 1 = {layer.dZ[before.label]:+.4g}; every other entry is "
+                       "that digit's probability.")
+        else:
+            eq.latex(rf"dZ_{j} = dA_{j} \circ \mathrm{{{f}}}'(Z_{j})")
+            eq.caption(f"{int(np.count_nonzero(layer.dZ)):,} of {len(layer.dZ):,} units pass a gradient back.")
+        eq.latex(rf"dW_{j} = dZ_{j}\,{prev}^\top")
+        eq.latex(rf"db_{j} = dZ_{j}")
+        n_in, units = layer.dW.shape
+        eq.caption(f"dW{j} is {units:,} × {n_in:,}: its largest entry is {np.abs(layer.dW).max():.3g}, "
+                   f"its norm {np.linalg.norm(layer.dW):.3g}.")
+        if layer.dA_prev is not None:
+            eq.latex(rf"dA_{j - 1} = W_{j}^\top dZ_{j}")
+        fig.plotly_chart(figures.weights.bias_bars(layer.dZ, f"dZ{j}", f"dZ{j} = db{j}, one bar per unit"),
+                         key=f"weights_backprop_dz_{j}")
+    dW1 = layers[0].dW
+    units = backprop.strongest_units(dW1, BACKWARD_UNITS)
+    cols = inspection.grid_columns(len(units))
+    st.subheader("dW1 of the units this digit moves most")
+    st.plotly_chart(figures.weights.gradient_grid(inspection.tile(dW1[:, units].T, cols),
+                                                  inspection.robust_scale(dW1[:, units]), cols, units),
+                    key="weights_backprop_dw1")
+    st.caption("Column k of dW1 is dZ1[k] times the digit itself: a unit's gradient is the digit's picture, "
+               "scaled by how much that unit should change. Red: the update lowers those weights; blue: raises them.")
+    st.subheader("One gradient-descent update")
+    eq, fig = st.columns([1, 3], vertical_alignment="center")
+    eq.latex(r"W_j \leftarrow W_j - \alpha\, dW_j")
+    eq.latex(r"b_j \leftarrow b_j - \alpha\, db_j")
+    eq.latex(rf"\mathcal{{L}}: {before.loss:.4g} \to {after.loss:.4g}")
+    eq.caption(f"Before: {before.loss:.4g}, it read **{int(before.p.argmax())}** ({before.p.max():.1%}); after: "
+               f"**{int(after.p.argmax())}** ({after.p.max():.1%}). The label is {before.label}.")
+    fig.plotly_chart(figures.weights.before_after(before.p, after.p, before.label), key="weights_backprop_probs")
+    st.button("Apply this update to the copy", key="weights_backprop_apply", type="primary",
+              on_click=stepper.step, args=(X[i], y[i], lr),
+              help="Step the copy; press again to watch the digit being learned. The model itself never changes.")
+    st.caption(f"The copy has taken {stepper.steps:,} update{'s' if stepper.steps != 1 else ''}; "
+               "the model itself is untouched."
+               + (" The run learns on meanwhile: this section shows the copy made when it first appeared; "
+                  "**Copy the model again** takes the run's weights now." if live else ""))
+
+
 def matrices(net):
     """Draw one layer's weight matrix, in the seeds' (units × inputs) layout, and its biases."""
     st.header("Every layer's weight matrix")
@@ -219,9 +291,11 @@ def view():
         st.header("The forward pass of one digit")
         st.caption("This section writes out a fully connected network's equations from the 784 pixels on; a "
                    "convolutional network's first layers are filters, shown above. Its dense layers' weights follow.")
+        st.caption("The backward pass of one digit, likewise, is written out for fully connected networks.")
     else:
         neurons(model.net, X, y, start)
         forward(model.net, X, y)
+        backward(model, X, y)
     matrices(model.net)
     distributions(model.net, start, continued)
     health(run)

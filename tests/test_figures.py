@@ -44,6 +44,8 @@ CASES = {
     weights.layer_bars: lambda: weights.layer_bars(RNG.normal(size=64), RNG.random(64), 1, "ReLU"),
     weights.weight_matrix: lambda: weights.weight_matrix(W.T, np.arange(0, 70, 3), np.arange(0, 784, 9), 0.5, "W1"),
     weights.bias_bars: lambda: weights.bias_bars(RNG.normal(size=32), "b1"),
+    weights.gradient_grid: lambda: weights.gradient_grid(inspection.tile(W[:, :8].T, 3), 0.5, 3, [5, 0, 69]),
+    weights.before_after: lambda: weights.before_after(np.full(10, 0.1), np.eye(10)[3], 3),
     weights.distributions: lambda: weights.distributions(
         [("W1", np.linspace(-1, 1, 41), RNG.random(40), RNG.random(40)), ("W2", np.linspace(-1, 1, 41), RNG.random(40),
                                                                           None)]),
@@ -62,7 +64,8 @@ CASES = {
     lab.coverage: lambda: lab.coverage(np.linspace(0, 1, 101), np.linspace(1, 0, 101),
                                        np.r_[np.linspace(0.9, 1, 100), np.nan], 0.5),
 }
-CAPTIONED_BY_PAGE = {weights.unit_grid, weights.input_image, drawing.digit_grid}  # pictures; the page says what
+# Pictures; the page says what they show.
+CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}
 
 
 def public_figure_functions():

@@ -30,9 +30,12 @@ import streamlit as st
 
 from nn.data import DataError, load_dataset, make_splits, read_dataset
 from nn.digits.finetune import MyDigits, finetune
+from nn.explain.backprop import Stepper
 from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
+from nn.files.script import notebook, script
 from nn.network import describe
+from nn.settings import TrainConfig
 from ui import classroom, frontend, lesson
 from ui.lab import Lab
 from ui.runs import store
@@ -81,6 +84,21 @@ class Model:
     def file_bytes(self):
         """Return the model as the bytes of an .npz model file."""
         return model_bytes(self.net, self.meta)
+
+    @property
+    def training(self):
+        """Return the TrainConfig this model was trained with, or None when its file does not record it."""
+        training = self.meta.get("training")
+        return TrainConfig.from_dict(training) if training else None
+
+    def take_home(self, kind):
+        """Return the model's training run as a NumPy script ('script') or a Jupyter notebook ('notebook'), as bytes.
+
+        Raises ExportError (``nn.files.script``) for a conv network.  Needs ``training``.
+        """
+        note = "" if self.accuracy is None else f"The run reached a test accuracy of {self.accuracy:.2%}."
+        export = script if kind == "script" else notebook
+        return export(self.training, note).encode()
 
 
 @st.cache_resource(show_spinner="Loading the digits…")
@@ -131,6 +149,8 @@ class Session:
         self.viewing = None  # a Model of an attendee's run the presenter opened read-only, shown instead of ours
         self._scorecards = {}  # run id -> Scorecard of its test digits
         self.lab = Lab()  # the Lab page's broken copy, its background work, the Draw page's "not sure" threshold
+        self._stepper = None  # the Weights page's backward pass: a Stepper, a copy of a model that it steps
+        self._stepper_of = None  # whose copy it is: ("run", run id) or ("net", id of the network)
 
     @property
     def lesson_id(self):
@@ -423,6 +443,22 @@ class Session:
         """Presenter only: empty the class board for the next group (the runs stay with their attendees)."""
         if self.presenter:
             classroom.clear()
+
+    # --- the backward pass of one digit ---------------------------------------------------------
+
+    def stepper(self, model, fresh=False):
+        """Return the Weights page's Stepper: a copy of model's network that gradient steps change, never the model.
+
+        The same copy comes back on every rerun, so its steps add up, until the model changes
+        (another run, an upload) or ``fresh`` asks for a new copy of the model as it is now.  A
+        live run's network is recopied from its worker every few seconds: the copy stays with
+        the run, not with that object.
+        """
+        run = self.shown_run
+        whose = ("run", run.id) if run is not None else ("net", id(model.net))  # model is the run's if it shows one
+        if fresh or self._stepper is None or self._stepper_of != whose:
+            self._stepper, self._stepper_of = Stepper(model.net), whose
+        return self._stepper
 
     # --- drawn digits -------------------------------------------------------------------------
 

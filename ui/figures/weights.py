@@ -23,10 +23,7 @@ STRIP_GAP = 4  # pixels between the top digits
 def unit_grid(tiles, scale, cols, first, count, selected=None):
     """Return one heatmap of a page of unit images (``inspection.tile``), each numbered in its corner."""
     step = SIDE + 1
-    r, c = np.divmod(np.arange(count), cols)
-    labels = {"type": "scatter", "mode": "text", "x": c * step + 0.5, "y": r * step + 1.5,
-              "text": [str(first + i) for i in range(count)], "textposition": "middle right",
-              "textfont": {"size": 9, "color": LABEL}, "hoverinfo": "skip", "showlegend": False}
+    labels = _tile_labels([str(first + i) for i in range(count)], cols)
     shapes = []
     if selected is not None and first <= selected < first + count:
         r, c = divmod(selected - first, cols)
@@ -112,14 +109,43 @@ def weight_matrix(Wt, rows, cols, scale, name):
                    yaxis={"title": {"text": "unit (row)"}, "autorange": "reversed"})
 
 
-def bias_bars(b, name):
-    """Return a bar chart of a layer's biases b (units,), red above zero and blue below."""
+def bias_bars(b, name, title=None):
+    """Return a bar chart of a layer's biases b (units,), or any per-unit numbers, red above zero and blue below."""
     b = b.astype(np.float32)
     limit = float(np.abs(b).max()) or 1.0
     trace = {"type": "bar", "x": np.arange(len(b), dtype=np.int32), "y": b,
              "marker": {"color": b, "colorscale": DIVERGING, "cmin": -limit, "cmax": limit},
              "hovertemplate": f"unit %{{x}}: {name} = %{{y:.3f}}<extra></extra>"}
-    return _figure([trace], 200, f"Biases {name}", xaxis={"title": {"text": "unit"}})
+    return _figure([trace], 200, title or f"Biases {name}", xaxis={"title": {"text": "unit"}})
+
+
+def gradient_grid(tiles, scale, cols, units):
+    """Return one heatmap of a few units' dW1 images (``inspection.tile``), each labelled with its unit number."""
+    heat = _coded_heatmap(tiles, scale, "dW1", "+.2g", hoverinfo="skip")  # gradients may be tiny: significant digits
+    rows = tiles.shape[0] // (SIDE + 1) + 1
+    return _figure([heat, _tile_labels([str(u) for u in units], cols)], 60 + 90 * rows, **IMAGE_AXES)
+
+
+def _tile_labels(texts, cols):
+    """Return a text trace putting texts[i] in the top-left corner of tile i of a grid ``cols`` tiles wide."""
+    step = SIDE + 1
+    r, c = np.divmod(np.arange(len(texts)), cols)
+    return {"type": "scatter", "mode": "text", "x": c * step + 0.5, "y": r * step + 1.5, "text": texts,
+            "textposition": "middle right", "textfont": {"size": 9, "color": LABEL}, "hoverinfo": "skip",
+            "showlegend": False}
+
+
+def before_after(p_before, p_after, label):
+    """Return the ten probabilities before (grey) and after (blue) one update, the label's bar outlined."""
+    digits = list(range(len(p_before)))
+    outline = {"color": OUTLINE, "width": [3 if k == label else 0 for k in digits]}
+    data = [{"type": "bar", "x": digits, "y": np.asarray(p, dtype=np.float32), "name": name,
+             "marker": {"color": colour, "line": outline},
+             "hovertemplate": f"digit %{{x}} {name}: %{{y:.1%}}<extra></extra>"}
+            for p, name, colour in ((p_before, "before", GREY), (p_after, "after", BLUE))]
+    return _figure(data, 260, barmode="group", legend={"orientation": "h", "y": 1.12, "x": 0},
+                   xaxis={"tickmode": "linear", "title": {"text": "digit"}},
+                   yaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": "probability"}})
 
 
 def distributions(layers):
@@ -166,11 +192,11 @@ def _encode(a, scale):
     return codes
 
 
-def _coded_heatmap(a, scale, **kw):
-    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in weights."""
+def _coded_heatmap(a, scale, name="weight", tick="+.2f", **kw):
+    """Return a one-byte-per-cell heatmap trace of a on the diverging scale ±scale, its colour bar in name's units."""
     ticks = np.array([-1, -0.5, 0, 0.5, 1])
-    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:+.2f}" for t in ticks], "thickness": 12,
-                "title": {"text": "weight", "side": "right"}}
+    colorbar = {"tickvals": ticks * 127 + 128, "ticktext": [f"{t * scale:{tick}}" for t in ticks], "thickness": 12,
+                "title": {"text": name, "side": "right"}}
     return {"type": "heatmap", "z": _encode(a, scale), "zmin": 0, "zmax": 255, "zauto": False, "colorscale": CODED,
             "colorbar": colorbar, **kw}
 

@@ -1,0 +1,446 @@
+"""Take a run home: its network written out as one standalone NumPy script, or as a Jupyter notebook.
+
+The code is the classic notebook's (``nn/classic.py``: ``init_params``, ``forward_prop``,
+``backward_prop``, ``update_params``, ``gradient_descent``) generalised to the run's layers,
+activation, optimiser, L2 penalty, dropout and schedule, with the run's settings at the top.
+Only the run's own choices are written out (one activation, one optimiser, one schedule), so
+a reader meets no branch that does not apply.  It repeats the engine's arithmetic step for
+step — the same split of the data (``nn.data.make_splits``, seed 0), the same first weights
+(``nn/init.py``, the run's seed), the same batch order (seed + 1), float32 throughout — so on
+the same data it lands on the run's test accuracy.  Rows are digits (X is m × 784) as in the
+engine, so Z = X W + b is the notebook's W X + b transposed, and a run's weights file loads
+as it is.
+
+``script(config)`` returns the script's text; ``notebook(config)`` the notebook as .ipynb
+JSON (nbformat 4.5), its learning curves plotted at the end with matplotlib (the notebook's own
+import; the app needs none).  Not for conv networks (``ExportError`` says so) nor the run's
+augmentation, which lives in ``nn/digits/augment.py`` and is not written out (the header says so).
+"""
+
+import json
+from dataclasses import fields
+
+from nn.settings import TrainConfig
+
+
+class ExportError(ValueError):
+    """A run that cannot be written out as a script; the message says why."""
+
+
+# One line of the settings block per TrainConfig field: the variable and its comment.
+SETTINGS = {
+    "hidden": ("HIDDEN", "width of each hidden layer"),
+    "activation": ("ACTIVATION", "the hidden layers' activation"),
+    "init": ("INIT", "first weights: he, xavier or small"),
+    "optimizer": ("OPTIMIZER", "how weights move on each step"),
+    "lr": ("LR", "the learning rate alpha"),
+    "schedule": ("SCHEDULE", "how the step size changes over the run"),
+    "batch_size": ("BATCH_SIZE", "digits per step; 0: all at once (full batch)"),
+    "epochs": ("EPOCHS", "passes over the training digits"),
+    "l2": ("L2", "the L2 penalty lambda: adds lambda/n * W to each dW"),
+    "dropout": ("DROPOUT", "share of hidden units switched off at random on each training step"),
+    "train_size": ("TRAIN_SIZE", "training digits used; 0: all"),
+    "seed": ("SEED", "first weights and dropout from SEED, batch order from SEED + 1"),
+}
+
+IMPORTS = "import math\n\nimport numpy as np"
+
+DATA = '''
+VAL_FRACTION = 1 / 12  # validation digits cut from the training digits, as the app does
+SPLIT_SEED = 0  # the app shuffles every dataset's training digits with seed 0 before cutting them
+CSV_TEST_FRACTION = 1 / 6  # Kaggle's train.csv has no test set: a seeded 1/6 of its rows becomes one
+
+
+def load_data(path):
+    """Return x_train, y_train, x_test, y_test: uint8 images (n, 784) and int labels (n,).
+
+    path is Keras' mnist.npz (keys x_train, y_train, x_test, y_test) or Kaggle's train.csv
+    (a header label,pixel0,...,pixel783, then one digit a row).
+    """
+    if str(path).endswith(".csv"):
+        with open(path, encoding="utf-8-sig") as f:
+            header = [c.strip().lower() for c in f.readline().split(",")]
+        columns = [header.index("label")] + [header.index(f"pixel{i}") for i in range(784)]
+        table = np.loadtxt(path, delimiter=",", skiprows=1, usecols=columns, dtype=np.float32, ndmin=2)
+        order = np.random.default_rng(0).permutation(len(table))
+        n_test = round(len(table) * CSV_TEST_FRACTION) or 1
+        test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+        x_train, y_train, x_test, y_test = table[train, 1:], table[train, 0], table[test, 1:], table[test, 0]
+    else:
+        with np.load(path, allow_pickle=False) as f:
+            x_train, y_train, x_test, y_test = (f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    return (x_train.reshape(len(x_train), 784).astype(np.uint8), y_train.astype(np.int64),
+            x_test.reshape(len(x_test), 784).astype(np.uint8), y_test.astype(np.int64))
+
+
+def normalize(x):
+    """Return images (n, 784) as the network's input: float32 pixels / 255, in [0, 1]."""
+    X = x.astype(np.float32)
+    X /= 255
+    return X
+
+
+def make_splits(x_train, y_train, x_test, y_test):
+    """Return X_train, Y_train, X_val, Y_val, X_test, Y_test: shuffled with SPLIT_SEED, validation cut off."""
+    n = len(y_train)
+    n_val = round(n * VAL_FRACTION)
+    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    val, train = order[:n_val], order[n_val:]
+    if TRAIN_SIZE:
+        train = train[:TRAIN_SIZE]
+    return (normalize(x_train[train]), y_train[train], normalize(x_train[val]), y_train[val],
+            normalize(x_test), y_test)
+'''
+
+INITS = {
+    "he": "np.sqrt(2.0 / n_in)  # He: keeps ReLU activations from shrinking layer by layer",
+    "xavier": "np.sqrt(1.0 / n_in)  # Xavier/LeCun: suits tanh and sigmoid",
+    "small": "0.01  # the classic notebooks' small random weights",
+}
+
+ACTIVATIONS = {
+    "relu": ("ReLU", "max(Z, 0)", "np.maximum(Z, 0)", "1 where the unit fired (A > 0), else 0", "dA * (A > 0)"),
+    "leaky_relu": ("LeakyReLU", "Z where positive, 0.01 Z elsewhere", "np.where(Z > 0, Z, Z * np.float32(0.01))",
+                   "1 where A > 0, else 0.01", "np.where(A > 0, dA, dA * np.float32(0.01))"),
+    "sigmoid": ("sigmoid", "1 / (1 + exp(-Z))", "with np.errstate(over=\"ignore\"):  # exp(-Z) = inf gives A = 0, "
+                "as it should\n        return 1 / (1 + np.exp(-Z))", "A (1 - A)", "dA * A * (1 - A)"),
+    "tanh": ("tanh", "tanh(Z)", "np.tanh(Z)", "1 - A^2", "dA * (1 - A * A)"),
+}
+
+NETWORK = '''
+
+def init_params(rng):
+    """Return weights W[j] (n_in, n_out) and biases b[j] (n_out,) for the layer sizes [784, *HIDDEN, 10]."""
+    sizes = [784, *HIDDEN, 10]
+    W, b = [], []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        scale = {init}
+        W.append((rng.standard_normal((n_in, n_out)) * scale).astype(np.float32))
+        b.append(np.zeros(n_out, dtype=np.float32))  # biases start at zero
+    return W, b
+
+
+def {name}(Z):
+    """Return {formula} elementwise."""
+    {forward}
+
+
+def {name}_deriv(A, dA):
+    """Return dA * {name}'(Z), written with the output A: {derivative}."""
+    return {backward}
+
+
+def softmax(Z):
+    """Return each row of logits Z (m, 10) turned into probabilities."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def forward_prop(W, b, X, rng=None):
+    """Return the logits Z_L (m, 10) for digits X (m, 784), and what backward_prop needs.
+
+    Z_j = A_(j-1) W_j + b_j and A_j = {name}(Z_j) per hidden layer.  With rng (training),
+    dropout switches off a random share DROPOUT of each hidden layer's units and scales
+    the rest by 1 / (1 - DROPOUT); without it (testing) nothing is switched off.
+    """
+    inputs, outputs, masks = [X], [], []  # each layer's input A_(j-1), each hidden layer's A_j, dropout masks
+    for j in range(len(W) - 1):
+        Z = inputs[-1] @ W[j] + b[j]
+        A = {name}(Z)
+        outputs.append(A)
+        if DROPOUT and rng is not None:
+            mask = (rng.random(A.shape, dtype=A.dtype) >= DROPOUT) * A.dtype.type(1 / (1 - DROPOUT))
+            masks.append(mask)
+            A = A * mask
+        inputs.append(A)
+    return inputs[-1] @ W[-1] + b[-1], (inputs, outputs, masks)
+
+
+def softmax_cross_entropy(Z, Y):
+    """Return the mean cross-entropy of logits Z (m, 10) against labels Y (m,), and the probabilities A_L."""
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_A = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_A[np.arange(len(Y)), Y].mean()), np.exp(log_A)
+
+
+def one_hot(Y):
+    """Return labels Y (m,) as rows of an (m, 10) matrix with a single 1 each."""
+    one_hot_Y = np.zeros((Y.size, 10), dtype=np.float32)
+    one_hot_Y[np.arange(Y.size), Y] = 1
+    return one_hot_Y
+
+
+def backward_prop(W, cache, A_L, Y, n_train):
+    """Return dW, db: the gradients of the mean loss over the batch (plus the L2 penalty) for every layer.
+
+    dZ_L = (A_L - one_hot(Y)) / m; per layer dW_j = A_(j-1)^T dZ_j, db_j = the sum of dZ_j over
+    the digits, and going down dA_(j-1) = dZ_j W_j^T, dZ_(j-1) = dA_(j-1) * {name}'(Z_(j-1)).
+    """
+    inputs, outputs, masks = cache
+    dZ = A_L - one_hot(Y)
+    dZ /= len(Y)
+    dW, db = [None] * len(W), [None] * len(W)
+    for j in reversed(range(len(W))):
+        dW[j] = inputs[j].T @ dZ
+        db[j] = dZ.sum(axis=0)
+        if j > 0:
+            dA = dZ @ W[j].T
+            if masks:
+                dA = dA * masks[j - 1]  # a switched-off unit passes no gradient back
+            dZ = {name}_deriv(outputs[j - 1], dA)
+    if L2:
+        for j in range(len(W)):
+            dW[j] += np.float32(L2 / n_train) * W[j]  # the gradient of L2 / (2 n) * |W|^2
+    return dW, db
+'''
+
+SCHEDULES = {
+    "constant": ('"""Return 1: the same step size throughout."""', "return 1.0"),
+    "step": ('"""Return 1, then 0.1 after half the run and 0.01 after three quarters."""',
+             "return 0.1 ** ((progress >= 0.5) + (progress >= 0.75))"),
+    "cosine": ('"""Return 0.5 (1 + cos(pi * progress)): a smooth glide from 1 to 0."""',
+               "return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))"),
+}
+
+# update_params for each optimiser: the state it keeps per parameter, and its step, as nn/optim.py does it.
+OPTIMISERS = {
+    "gd": ("plain gradient descent, P -= alpha dP, as in the classic notebook", "", '''
+    for P, dP in zip(W + b, dW + db):
+        P -= np.float32(alpha) * dP'''),
+    "momentum": ("momentum: v = 0.9 v + dP; P -= alpha v, a heavy ball that keeps rolling", "v", '''
+    for P, dP, v in zip(W + b, dW + db, state["v"]):
+        v *= np.float32(0.9)
+        v += dP
+        P -= np.float32(alpha) * v'''),
+    "adam": ("Adam: steps scaled by running averages of dP and dP^2", "m v", '''
+    # The running averages are kept divided by (1 - beta1) and (1 - beta2), and the bias
+    # corrections folded into one step size and one eps, exactly as the app's engine does.
+    state["t"] += 1
+    t, beta1, beta2 = state["t"], 0.9, 0.999
+    v_scale = math.sqrt((1 - beta2**t) / (1 - beta2))
+    alpha_t = alpha * (1 - beta1) / (1 - beta1**t) * v_scale
+    eps_t = 1e-8 * v_scale
+    for P, dP, m, v in zip(W + b, dW + db, state["m"], state["v"]):
+        m *= np.float32(beta1)
+        m += dP
+        v *= np.float32(beta2)
+        v += dP * dP
+        P -= m / (np.sqrt(v) + np.float32(eps_t)) * np.float32(alpha_t)'''),
+    "rmsprop": ("RMSProp: v = 0.99 v + 0.01 dP^2; P -= alpha dP / (sqrt(v) + 1e-8)", "v", '''
+    for P, dP, v in zip(W + b, dW + db, state["v"]):
+        v *= np.float32(0.99)
+        v += dP * dP * np.float32(1 - 0.99)
+        P -= dP / (np.sqrt(v) + np.float32(1e-8)) * np.float32(alpha)'''),
+}
+
+TRAINING = '''
+
+def predict(W, b, X, batch=4096):
+    """Return the most probable digit of each row of X, (m,), in batches as the app does."""
+    return np.concatenate([softmax(forward_prop(W, b, X[i:i + batch])[0]).argmax(axis=1)
+                           for i in range(0, max(len(X), 1), batch)])
+
+
+def get_accuracy(predictions, Y):
+    """Return the share of predictions equal to the labels."""
+    return float(np.mean(predictions == Y))
+
+
+def gradient_descent(X, Y, X_val, Y_val, callback=print):
+    """Train from SEED's first weights; return W, b and the history: one dict of numbers per epoch.
+
+    Mini-batches of BATCH_SIZE digits in an order shuffled each epoch (or the whole set at
+    once when BATCH_SIZE is 0, as the classic notebook does).
+    """
+    rng = np.random.default_rng(SEED)  # first weights, then dropout
+    W, b = init_params(rng)
+    order_rng = np.random.default_rng(SEED + 1)  # the batch order
+    state = init_state(W, b)
+    n = len(X)
+    batch = n if not BATCH_SIZE else min(BATCH_SIZE, n)
+    steps_per_epoch = math.ceil(n / batch)
+    total_steps = EPOCHS * steps_per_epoch
+    history, step = [], 0
+    for epoch in range(1, EPOCHS + 1):
+        order = order_rng.permutation(n) if batch < n else None
+        loss_sum, correct = 0.0, 0
+        for i in range(steps_per_epoch):
+            if order is None:
+                X_batch, Y_batch = X, Y
+            else:
+                rows = order[i * batch:(i + 1) * batch]
+                X_batch, Y_batch = X[rows], Y[rows]
+            Z, cache = forward_prop(W, b, X_batch, rng)
+            loss, A_L = softmax_cross_entropy(Z, Y_batch)
+            dW, db = backward_prop(W, cache, A_L, Y_batch, n)
+            update_params(W, b, dW, db, LR * schedule(step / total_steps), state)
+            step += 1
+            loss_sum += loss * len(Y_batch)
+            correct += int((Z.argmax(axis=1) == Y_batch).sum())
+        history.append({"epoch": epoch, "train_loss": loss_sum / n, "train_acc": correct / n,
+                        "val_acc": get_accuracy(predict(W, b, X_val), Y_val) if len(Y_val) else float("nan")})
+        if callback is not None:
+            callback(f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, "
+                     f"validation accuracy {history[-1]['val_acc']:.2%}")
+    return W, b, history
+
+
+def load_weights(path):
+    """Return W, b from a model .npz saved by MNIST Playground (arrays W1, b1, W2, b2, ...)."""
+    with np.load(path, allow_pickle=False) as f:  # its metadata entry is a JSON text: no pickle needed
+        layers = range(1, len(HIDDEN) + 2)
+        return [f[f"W{j}"].astype(np.float32) for j in layers], [f[f"b{j}"].astype(np.float32) for j in layers]
+'''
+
+MAIN = '''
+
+def main():
+    """Train (or load weights) and print the test accuracy."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", help="Keras' mnist.npz or Kaggle's train.csv")
+    parser.add_argument("--weights", help="a model .npz downloaded from MNIST Playground: test it, no training")
+    args = parser.parse_args()
+    X, Y, X_val, Y_val, X_test, Y_test = make_splits(*load_data(args.data))
+    if args.weights:
+        W, b = load_weights(args.weights)
+    else:
+        W, b, _ = gradient_descent(X, Y, X_val, Y_val)
+    print(f"test accuracy: {get_accuracy(predict(W, b, X_test), Y_test):.4f}")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+PLOT = '''import matplotlib.pyplot as plt
+
+epochs = [h["epoch"] for h in history]
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+left.plot(epochs, [h["train_loss"] for h in history])
+left.set(xlabel="epoch", ylabel="training loss", title="Loss")
+right.plot(epochs, [h["train_acc"] for h in history], label="training")
+right.plot(epochs, [h["val_acc"] for h in history], label="validation")
+right.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+right.legend()
+plt.show()'''
+
+
+def _check(config):
+    """Raise ExportError if config's network cannot be written out."""
+    if config.conv:
+        raise ExportError("The script and notebook write out fully connected networks only; this run has conv "
+                          "layers. Download its weights (.npz) instead.")
+
+
+def _header(config, note):
+    """Return the opening lines: what this is, what differs from the run, and how to run it."""
+    lines = [f"MNIST from scratch in NumPy: a {'-'.join(map(str, [784, *config.hidden, 10]))} network, "
+             "exported from MNIST Playground.", "",
+             "The classic notebook's functions, generalised to this run's settings (at the top). On the same data",
+             "and seed it repeats the run's arithmetic step for step, so it reaches the run's test accuracy."]
+    if config.augment:
+        lines += ["", "The run varied its training digits at random (augmentation); this copy trains on them as "
+                  "they are,", "so its accuracy on drawn digits, and a little on the test digits, will differ."]
+    if note:
+        lines += ["", note]
+    return lines
+
+
+def _settings(config):
+    """Return the settings block: one NAME = value line per setting, with what it does."""
+    values = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
+    rows = [f"{name} = {list(values[key]) if key == 'hidden' else values[key]!r}" for key, (name, _) in
+            SETTINGS.items()]
+    width = max(map(len, rows)) + 2
+    return "\n".join(f"{row:<{width}}# {SETTINGS[key][1]}" for row, key in zip(rows, SETTINGS))
+
+
+def _network(config):
+    """Return the network's functions for the run's init and activation."""
+    name, formula, forward, derivative, backward = ACTIVATIONS[config.activation]
+    forward = forward if forward.startswith("with") else f"return {forward}"
+    return (NETWORK.replace("{init}", INITS[config.init]).replace("{name}", name).replace("{formula}", formula)
+            .replace("{forward}", forward).replace("{derivative}", derivative).replace("{backward}", backward))
+
+
+def _optimiser(config):
+    """Return schedule, init_state and update_params for the run's schedule and optimiser."""
+    doc, body = SCHEDULES[config.schedule]
+    what, kept, step = OPTIMISERS[config.optimizer]
+    state = ", ".join([f'"{k}": [np.zeros_like(P) for P in W + b]' for k in kept.split()] + ['"t": 0'])
+    return f'''
+
+def schedule(progress):
+    {doc}
+    return {body.removeprefix("return ")}
+
+
+def init_state(W, b):
+    """Return what the optimiser keeps between steps."""
+    return {{{state}}}
+
+
+def update_params(W, b, dW, db, alpha, state):
+    """Move every parameter in place: {what}."""{step}
+'''
+
+
+def _sections(config, note):
+    """Return [(markdown, code)]: the script's parts in order, each with a line saying what it is."""
+    _check(config)
+    return [
+        ("## Settings\nThe run's settings; change them and train again.", _settings(config)),
+        ("## The data\n`load_data` reads Keras' `mnist.npz` or Kaggle's `train.csv`; `make_splits` cuts off the "
+         "validation digits as the app does.", DATA.strip("\n")),
+        ("## The network\nForward propagation, the loss, and backpropagation, layer by layer.", _network(config)
+         .strip("\n")),
+        ("## The optimiser\nHow each step moves the weights, and how the step size changes over the run.",
+         _optimiser(config).strip("\n")),
+        ("## Training\nGradient descent over mini-batches, the accuracy, and loading downloaded weights.",
+         TRAINING.strip("\n")),
+    ]
+
+
+def script(config, note=""):
+    """Return a standalone Python script (text) that trains config's network with NumPy alone.
+
+    note: one more line for the header (e.g. which run this was).  Raise ExportError for a conv network.
+    """
+    sections = _sections(config, note)
+    doc = "\n".join(_header(config, note) + ["", "Run it:  python this_file.py mnist.npz   (or Kaggle's train.csv;",
+                                             "         add --weights model.npz to test a downloaded model instead)"])
+    top = f'"""{doc}\n"""\n\n{IMPORTS}\n\n{sections[0][1]}'
+    return "\n\n\n".join([top, *(code for _, code in sections[1:])]) + "\n" + MAIN
+
+
+def notebook(config, note="", data="mnist.npz"):
+    """Return a Jupyter notebook (.ipynb JSON text, nbformat 4.5) of the same code, training on data, curves at the end.
+
+    Written with the standard library: the format is a small JSON document, and the tests check
+    it against Jupyter's own schema (nbformat), which the app then need not install.
+    """
+    cells = [("markdown", "# " + "\n".join(_header(config, note))), ("code", IMPORTS)]
+    for text, code in _sections(config, note):
+        cells += [("markdown", text), ("code", code)]
+    run = (f"DATA = {data!r}  # Keras' mnist.npz or Kaggle's train.csv\n"
+           "X, Y, X_val, Y_val, X_test, Y_test = make_splits(*load_data(DATA))\n"
+           "W, b, history = gradient_descent(X, Y, X_val, Y_val)\n"
+           'print(f"test accuracy: {get_accuracy(predict(W, b, X_test), Y_test):.4f}")')
+    cells += [("markdown", "## Train it\nPut the data file beside this notebook, then run:"), ("code", run),
+              ("markdown", "## Learning curves"), ("code", PLOT)]
+    book = {"cells": [_cell(i, kind, text) for i, (kind, text) in enumerate(cells)],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(book, indent=1) + "\n"
+
+
+def _cell(i, kind, text):
+    """Return notebook cell i of kind 'markdown' or 'code' holding text."""
+    lines = text.splitlines(keepends=True)
+    if kind == "markdown":
+        return {"cell_type": "markdown", "id": f"cell-{i}", "metadata": {}, "source": lines}
+    return {"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "execution_count": None, "outputs": [],
+            "source": lines}

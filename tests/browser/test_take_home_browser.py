@@ -1,0 +1,37 @@
+"""In a real browser, the Train page's "Download as a script" gives a file that reads digits as the model does."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks.harness import open_page
+
+pytestmark = pytest.mark.browser
+
+
+def download(page, label, folder):
+    """Click the download button labelled label; return the path of the file it saved in folder."""
+    with page.expect_download() as info:
+        page.get_by_role("button", name=label).click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_the_downloaded_script_runs_the_downloaded_weights(page, sample, splits, pretrained, tmp_path):
+    open_page(page, "train")
+    script = download(page, "Download as a script (.py)", tmp_path)
+    weights = download(page, "Download the model (.npz)", tmp_path)
+    notebook = download(page, "Download as a notebook (.ipynb)", tmp_path)
+    assert script.name == "mnist-784-512-256-10.py" and notebook.suffix == ".ipynb"
+    data = tmp_path / "mnist.npz"
+    np.savez(data, x_train=sample.x_train, y_train=sample.y_train, x_test=sample.x_test, y_test=sample.y_test)
+    done = subprocess.run([sys.executable, str(script), str(data), "--weights", str(weights)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    said = float(re.search(r"test accuracy: ([0-9.]+)", done.stdout).group(1))
+    _, want = pretrained[0].evaluate(splits.X_test, splits.y_test)
+    assert said == pytest.approx(want, abs=1e-9)  # the pretrained model (the page's model) on the sample's test digits
