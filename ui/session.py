@@ -33,6 +33,7 @@ from nn.explain.scorecard import scorecard
 from nn.files.model_file import load_model, model_bytes
 from nn.network import describe
 from ui import classroom, frontend, lesson
+from ui.activation_map import ActivationMap
 from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
 from ui.tuning import Study
@@ -128,6 +129,7 @@ class Session:
         self.presenter = False  # True once the presenter key was given in this session (never kept elsewhere)
         self.viewing = None  # a Model of an attendee's run the presenter opened read-only, shown instead of ours
         self._scorecards = {}  # run id -> Scorecard of its test digits
+        self.activation_map = ActivationMap()  # the Weights page's map: its last frames and its t-SNE job
 
     @property
     def lesson_id(self):

@@ -1,0 +1,69 @@
+"""Choose the activation map's non-linear map by measuring: openTSNE against scikit-learn's t-SNE, and the PCA.
+
+    python benchmarks/nonlinear_map.py                 # 2,000 digits, the pretrained model's first hidden layer
+    python benchmarks/nonlinear_map.py --layer 0 --jobs 2
+
+Both t-SNEs get the same 2,000 digits as a layer of the bundled pretrained model sees them
+(the bundled sample's training digits: its test split holds only 1,000), the same perplexity
+(30) and the same iterations (250 early exaggeration + 500), in this process, with ``--jobs``
+threads; then the app's own map (``ui.tsne.embed``).  It also times one live frame of the PCA
+map (``nn.explain.projection``) for each layer.  Prints seconds; asserts nothing.  Run it with OPENBLAS_NUM_THREADS=1, as the app does.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nn.data import load_dataset  # noqa: E402
+from nn.explain import projection  # noqa: E402
+from nn.files.model_file import load_model  # noqa: E402
+from ui.tsne import REDUCED, embed  # noqa: E402
+
+
+def seconds(f, *args, **kw):
+    """Return (what f(*args, **kw) returns, seconds it took)."""
+    start = time.perf_counter()
+    out = f(*args, **kw)
+    return out, time.perf_counter() - start
+
+
+def main(argv=None):
+    """Time the PCA frames, openTSNE, the app's map and scikit-learn's TSNE; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=2000)
+    parser.add_argument("--layer", type=int, default=1, help="0 the pixels, 1 the first hidden layer, ... (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="threads each t-SNE may use (default 1)")
+    args = parser.parse_args(argv)
+    net, _ = load_model(ROOT / "assets" / "pretrained.npz")
+    X = load_dataset("sample").x_train[:args.digits].reshape(args.digits, -1) / 255.0
+    layers, trace_s = seconds(projection.views, net, X)
+    print(f"trace of {args.digits:,} digits through {net.describe()}: {trace_s * 1000:.0f} ms")
+    for name, F in zip(projection.layer_names(net), layers):
+        first, s1 = seconds(projection.pca, F)
+        _, s2 = seconds(projection.pca, F, first)
+        print(f"PCA frame, {name} {F.shape}: {s1 * 1000:.0f} ms first, {s2 * 1000:.0f} ms aligned to the last")
+    F = layers[args.layer]
+    print(f"t-SNE of {F.shape} ({projection.layer_names(net)[args.layer]}), {args.jobs} thread(s):")
+
+    from openTSNE import TSNE as OpenTSNE
+
+    for method in ("bh", "fft"):
+        tsne = OpenTSNE(perplexity=30, n_jobs=args.jobs, random_state=0, n_iter=500, early_exaggeration_iter=250,
+                        negative_gradient_method=method)
+        _, s = seconds(tsne.fit, F)
+        print(f"  openTSNE, {method} gradients: {s:.1f} s")
+    _, s = seconds(embed, F, Path(tempfile.mkdtemp()) / "progress.json", args.jobs)
+    print(f"  the app's map (ui.tsne: a PCA to {REDUCED} dimensions, then openTSNE bh): {s:.1f} s")
+    from sklearn.manifold import TSNE as SkTSNE
+
+    _, s = seconds(SkTSNE(perplexity=30, n_jobs=args.jobs, random_state=0, max_iter=750, init="pca").fit_transform, F)
+    print(f"  scikit-learn {s:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
