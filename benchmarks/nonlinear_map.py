@@ -7,7 +7,8 @@ Both t-SNEs get the same 2,000 digits as a layer of the bundled pretrained model
 (the bundled sample's training digits: its test split holds only 1,000), the same perplexity
 (30) and the same iterations (250 early exaggeration + 500), in this process, with ``--jobs``
 threads; then the app's own map (``ui.tsne.embed``).  It also times one live frame of the PCA
-map (``nn.explain.projection``) for each layer.  Prints seconds; asserts nothing.  Run it with OPENBLAS_NUM_THREADS=1, as the app does.
+map (``nn.explain.projection``) for each layer.  Prints seconds; asserts nothing.  Run it with
+OPENBLAS_NUM_THREADS=1, as the app does.
 """
 
 import argparse
