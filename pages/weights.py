@@ -271,7 +271,8 @@ def activation_map():
         if st.button("Compute a t-SNE map of this layer", key="map_tsne_start",
                      help="t-SNE keeps each digit near its nearest neighbours, so it shows clusters PCA cannot; "
                           "it takes seconds, in the background, for the layer as it is now."):
-            maps.start_tsne(net, X, y, j, f"step {run.step_count:,}" if run is not None else model.source)
+            when = f"run {run.id[:6]} at step {run.step_count:,}" if run is not None else model.source
+            maps.start_tsne(net, X, y, j, when)
             st.rerun()  # the whole page, so this section polls the progress
         tsne = None
         if job is None:
@@ -286,7 +287,8 @@ def activation_map():
             tsne = st.plotly_chart(figures.activation_map.digit_map(
                 f.points, f.labels, f.predicted, f.index, f"t-SNE of {job.layer_name}"), key="map_tsne",
                 on_select="rerun", selection_mode="points")
-            st.caption(f"As of {job.when}. Distances between clusters mean little in t-SNE; who is near whom does.")
+            st.caption(f"Computed for {job.when}. Distances between clusters mean little in t-SNE; "
+                       "who is near whom does.")
     with digit_col:
         chosen_digit(X, y, pca, tsne)
 

@@ -88,4 +88,4 @@ def test_the_tsne_map_is_computed_in_the_background_to_the_end(open_weights, wai
     y = state.shared_splits("sample").y_test
     np.testing.assert_array_equal(np.sort(labels), np.sort(y[projection.subset(len(y), 150)]))
     assert not job.folder.exists()  # its temporary files are gone
-    assert "As of the bundled pretrained model" in "".join(c.value for c in at.caption)
+    assert "Computed for bundled pretrained model" in "".join(c.value for c in at.caption)

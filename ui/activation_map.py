@@ -48,7 +48,7 @@ class TsneJob:
 
     layer: int
     layer_name: str
-    when: str  # e.g. 'step 1,200' or 'the bundled pretrained model'
+    when: str  # e.g. 'run 3fa2c1 at step 1,200' or 'bundled pretrained model'
     folder: Path
     process: subprocess.Popen
     labels: np.ndarray
@@ -110,7 +110,7 @@ class ActivationMap:
         layers = projection.views(net, Xs)
         folder = Path(tempfile.mkdtemp(prefix="playground-tsne-"))
         np.save(folder / "features.npy", np.ascontiguousarray(layers[layer], dtype=np.float32), allow_pickle=False)
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # its own two threads are enough
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # one core: see ui.tsne.embed
         with open(folder / "errors.txt", "wb") as errors:  # a file, not a pipe: a full pipe would stall the child
             process = subprocess.Popen(
                 [sys.executable, "-m", "ui.tsne", str(folder / "features.npy"), str(folder / "map.npy"),

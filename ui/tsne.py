@@ -41,8 +41,13 @@ def reduce(F, k=REDUCED):
     return Fc @ Vt[:k].T
 
 
-def embed(F, progress, jobs=2):
-    """Return the t-SNE map (n, 2) of F (n, d), reporting progress to the file progress."""
+def embed(F, progress, jobs=1):
+    """Return the t-SNE map (n, 2) of F (n, d), reporting progress to the file progress, on jobs threads.
+
+    One thread by default: on 2 cores that the runs also use, a second one costs more in waiting
+    for each other than it saves (150 digits: 1.9 s on one thread, 28 s on two, measured with
+    the cores busy), and it leaves the other core to the runs.
+    """
     from openTSNE import TSNE  # imported here: it takes a second, and only this process needs it
 
     total = (EARLY_ITERATIONS + ITERATIONS) // EVERY
