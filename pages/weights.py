@@ -256,7 +256,8 @@ def activation_map():
                "classes overlap; layer by layer the network pulls them apart.")
     names = projection.layer_names(net)
     clamp("map_layer", len(names) - 1)
-    j = st.selectbox("Layer", range(len(names)), format_func=names.__getitem__, key="map_layer")
+    # The first hidden layer first: the pixels' map never changes, a hidden layer's moves as the run learns.
+    j = st.selectbox("Layer", range(len(names)), index=1, format_func=names.__getitem__, key="map_layer")
     frame = maps.frame(net, X, y, j)
     pca_col, tsne_col, digit_col = st.columns([5, 5, 2], gap="medium")
     with pca_col:

@@ -49,6 +49,9 @@ def test_the_pretrained_models_map_has_every_layer(open_weights):
     picker = at.selectbox(key="map_layer")
     assert picker.options == [
         "input pixels (784)", "hidden layer 1 (512 units)", "hidden layer 2 (256 units)", "output (10 probabilities)"]
+    assert picker.value == 1  # the first hidden layer, whose map moves as a run learns
+    check_map(at, net, splits.X_test, splits.y_test, 1)
+    picker.set_value(0).run()
     check_map(at, net, splits.X_test, splits.y_test, 0)
     picker.set_value(2).run()
     assert not at.exception
@@ -73,7 +76,6 @@ def test_the_tsne_map_is_computed_in_the_background_to_the_end(open_weights, wai
     me = state.Session()
     me.activation_map = ActivationMap(size=150)  # a small map, so the test is quick
     at = open_weights(me)
-    at.selectbox(key="map_layer").set_value(1).run()
     at.button(key="map_tsne_start").click().run()
     assert not at.exception
     job = me.activation_map.job
