@@ -255,10 +255,11 @@ def activation_map():
                "marks a digit the network misreads. Close points look alike to that layer. On the pixels the "
                "classes overlap; layer by layer the network pulls them apart.")
     names = projection.layer_names(net)
-    clamp("map_layer", len(names) - 1)
     # The first hidden layer first: the pixels' map never changes, a hidden layer's moves as the run learns.
-    j = st.selectbox("Layer", range(len(names)), index=1, format_func=names.__getitem__, key="map_layer")
-    frame = maps.frame(net, X, y, j)
+    st.session_state.setdefault("map_layer", 1)
+    clamp("map_layer", len(names) - 1)
+    j = st.selectbox("Layer", range(len(names)), format_func=names.__getitem__, key="map_layer")
+    frame = maps.frame(net, X, y, j, learning=live)
     pca_col, tsne_col, digit_col = st.columns([5, 5, 2], gap="medium")
     with pca_col:
         title = f"PCA: the 2 directions of most spread ({frame.explained.sum():.0%} of it)"

@@ -14,7 +14,7 @@ import pytest
 from nn.explain import inspection
 from ui import figures
 from ui.classroom import BoardRun
-from ui.figures import digits, drawing, palette, training, tuning, weights
+from ui.figures import activation_map, digits, drawing, palette, training, tuning, weights
 
 RNG = np.random.default_rng(0)
 HISTORY = [{"epoch": i / 10, "step": 5 * i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "lr": 1e-3,
@@ -52,13 +52,16 @@ CASES = {
     drawing.activation_grid: lambda: drawing.activation_grid(RNG.random(100), 1),
     drawing.digit_grid: lambda: drawing.digit_grid(RNG.integers(0, 256, (13, 28, 28)).astype(np.uint8),
                                                    RNG.integers(0, 10, 13)),
+    activation_map.digit_map: lambda: activation_map.digit_map(RNG.normal(size=(50, 2)), np.arange(50) % 10,
+                                                               (np.arange(50) + (np.arange(50) % 7 == 0)) % 10,
+                                                               np.arange(50) * 3, "PCA of hidden layer 1"),
 }
 CAPTIONED_BY_PAGE = {weights.unit_grid, weights.input_image, drawing.digit_grid}  # pictures; the page says what
 
 
 def public_figure_functions():
     """Return every public function of the topic modules: each builds figures."""
-    return {f for module in (training, tuning, weights, drawing)
+    return {f for module in (training, tuning, weights, drawing, activation_map)
             for name, f in inspect.getmembers(module, inspect.isfunction)
             if not name.startswith("_") and f.__module__ == module.__name__}
 

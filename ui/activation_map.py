@@ -78,6 +78,7 @@ class ActivationMap:
         self.size = size
         self._last = {}  # (layer, feature count) -> the last Projection shown, to turn the next one onto
         self._pixels = None  # (the test images, their Projection): the input's map, the same for every model
+        self._shown = None  # (net, layer, digits, Frame): the last frame returned, held for still weights
         self.job = None  # the latest TsneJob
 
     def digits(self, X, y):
@@ -85,8 +86,16 @@ class ActivationMap:
         index = projection.subset(len(y), self.size)
         return index, X[index], y[index]
 
-    def frame(self, net, X, y, layer):
-        """Return the Frame of layer (an index into ``projection.layer_names(net)``) for test digits X, y."""
+    def frame(self, net, X, y, layer, learning=True):
+        """Return the Frame of layer (an index into ``projection.layer_names(net)``) for test digits X, y.
+
+        learning=False says net's weights hold still (no live run): the last frame of the same
+        net, layer and digits is returned again, so redraws for a t-SNE's progress cost nothing.
+        """
+        if not learning and self._shown is not None:
+            shown_net, shown_layer, shown_X, frame = self._shown
+            if shown_net is net and shown_layer == layer and shown_X is X:
+                return frame
         index, Xs, ys = self.digits(X, y)
         layers = projection.views(net, Xs)
         predicted = layers[-1].argmax(axis=1)
@@ -98,7 +107,9 @@ class ActivationMap:
             F = layers[layer]
             key = (layer, F.shape[1])
             shown = self._last[key] = projection.pca(F, self._last.get(key))
-        return Frame(shown.points, ys, predicted, index, shown.explained)
+        frame = Frame(shown.points, ys, predicted, index, shown.explained)
+        self._shown = (net, layer, X, frame)
+        return frame
 
     def start_tsne(self, net, X, y, layer, when):
         """Start computing the t-SNE map of layer for the map's test digits, as net sees them now; return the job.
