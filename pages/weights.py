@@ -13,7 +13,7 @@ import streamlit as st
 from nn.activations import ACTIVATIONS
 from nn.explain import inspection, projection
 from nn.settings import TrainConfig
-from ui import figures, sidebar
+from ui import figures, lesson, sidebar
 from ui.routing import through_app
 from ui.session import session
 
@@ -228,17 +228,18 @@ def view():
     health(run)
 
 
-def chosen_digit(X, y, *events):
-    """Show the digit of the point last clicked on either map, with its label and reading."""
+def chosen_digit(X, *events):
+    """Show the test digit (of X) of the point last clicked on either map's selection event, its label and reading."""
     picked = [p for event in events if event for p in event.selection.points if "customdata" in p]
     if not picked:
         st.caption("Click a point to see its digit here.")
         return
-    i, label, read = picked[-1]["customdata"]
+    i, label, read = (int(v) for v in picked[-1]["customdata"])
     st.image(figures.digits.pictures([X[i]], size=112)[0], caption=f"Test digit {i}: label {label}, read as {read}")
 
 
-tsne_was_running = me.activation_map.tsne() is not None and me.activation_map.tsne().running
+tsne_job = me.activation_map.tsne()
+tsne_was_running = tsne_job is not None and tsne_job.running
 
 
 @st.fragment(run_every=MAP_POLL_SECONDS if tsne_was_running else REFRESH_SECONDS if live else None)
@@ -289,10 +290,10 @@ def activation_map():
             tsne = st.plotly_chart(figures.activation_map.digit_map(
                 f.points, f.labels, f.predicted, f.index, f"t-SNE of {job.layer_name}"), key="map_tsne",
                 on_select="rerun", selection_mode="points")
-            st.caption(f"Computed for {job.when}. Distances between clusters mean little in t-SNE; "
-                       "who is near whom does.")
+            st.caption(f"Computed for {lesson.markdown_text(job.when)}. Distances between clusters mean little "
+                       "in t-SNE; who is near whom does.")
     with digit_col:
-        chosen_digit(X, y, pca, tsne)
+        chosen_digit(X, pca, tsne)
 
 
 st.title("🔬 Inside the network")
