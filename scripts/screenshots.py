@@ -2,6 +2,7 @@
 
     python scripts/screenshots.py                 # every page, into docs/<page>.png
     python scripts/screenshots.py --pages train   # only some
+    python scripts/screenshots.py --pages map     # the Weights page's activation map mid-run, docs/map.png
 
 A page's function gets a fresh browser page already at the app's URL and saves its
 picture; add a page by adding a function to ``SHOTS``.  Not a test: it asserts nothing.
@@ -85,6 +86,21 @@ def shot_weights(page, out):
     page.get_by_role("button", name="Stop").click()
 
 
+def shot_map(page, out):
+    """Save the Weights page's activation map of the first hidden layer in the middle of a run."""
+    start_training(page, epochs=200)
+    wait_for_points(page, 30)
+    open_from_sidebar(page, "Weights")
+    page.get_by_text("Redrawn every 2 s as the run learns").wait_for()
+    section = page.get_by_test_id("stHorizontalBlock").filter(has=page.locator(".st-key-map_pca")).last
+    section.scroll_into_view_if_needed()
+    page.locator(".st-key-map_pca .js-plotly-plot").first.wait_for()
+    page.wait_for_timeout(1500)  # let the redraw under way finish
+    section.screenshot(path=out)
+    page.goto(page.url.replace("/weights", "/train"))
+    page.get_by_role("button", name="Stop").click()
+
+
 def shot_draw(page, out):
     """Save the Draw page reading a 7 drawn with the mouse."""
     # Reconstructed by the Weights engineer after an edit of theirs removed the original: check it.
@@ -98,7 +114,7 @@ def shot_draw(page, out):
     page.screenshot(path=out, full_page=True)
 
 
-SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw}
+SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "map": shot_map, "draw": shot_draw}
 
 
 def main(argv=None):

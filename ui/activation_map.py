@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +130,7 @@ class ActivationMap:
                 preexec_fn=lambda: os.nice(NICENESS))
         self.job = TsneJob(layer, projection.layer_names(net)[layer], when, folder, process, ys,
                            layers[-1].argmax(axis=1), index)
+        weakref.finalize(self, _end, process, folder)  # a session that ends leaves no process nor files behind
         return self.job
 
     def tsne(self):
@@ -149,6 +151,12 @@ class ActivationMap:
         """Stop the running t-SNE job, if any, and forget it."""
         job, self.job = self.job, None
         if job is not None and job.running:
-            job.process.kill()
-            job.process.wait()
-            shutil.rmtree(job.folder, ignore_errors=True)
+            _end(job.process, job.folder)
+
+
+def _end(process, folder):
+    """Stop a t-SNE process if it still runs, and remove its folder."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
