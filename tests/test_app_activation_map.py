@@ -91,3 +91,18 @@ def test_the_tsne_map_is_computed_in_the_background_to_the_end(open_weights, wai
     np.testing.assert_array_equal(np.sort(labels), np.sort(y[projection.subset(len(y), 150)]))
     assert not job.folder.exists()  # its temporary files are gone
     assert "Computed for bundled pretrained model" in "".join(c.value for c in at.caption)
+
+
+def test_a_new_tsne_request_stops_the_last_and_a_finished_one_leaves_nothing(sample):
+    from nn.network import Network
+
+    maps, net = ActivationMap(size=60), Network((16,), seed=0)
+    X, y = sample.x_test.reshape(len(sample.y_test), -1) / 255.0, sample.y_test
+    first = maps.start_tsne(net, X, y, 1, "a test")
+    second = maps.start_tsne(net, X, y, 2, "a test")
+    assert first.process.poll() is not None and not first.folder.exists()  # stopped, its files gone
+    assert maps.job is second and second.layer_name == "output (10 probabilities)"
+    assert second.process.wait(600) == 0  # generous: niced, on a busy machine
+    done = maps.tsne()
+    assert done.frame.points.shape == (60, 2) and not second.folder.exists()
+    np.testing.assert_array_equal(done.frame.predicted, net.predict(X[projection.subset(len(y), 60)]))
