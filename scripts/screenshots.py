@@ -86,19 +86,25 @@ def shot_weights(page, out):
     page.get_by_role("button", name="Stop").click()
 
 
+# True when the map's chart holds its points and is not faded as stale by a redraw under way.
+MAP_DRAWN_JS = """() => {
+  const plot = [...document.querySelectorAll('.st-key-map_pca .js-plotly-plot')].pop();
+  return plot?._fullData?.[0]?.x?.length > 0
+    && getComputedStyle(plot.closest('[data-testid="stElementContainer"]') || plot).opacity === '1';
+}"""
+
+
 def shot_map(page, out):
     """Save the Weights page's activation map of the first hidden layer in the middle of a run."""
     start_training(page, epochs=200)
-    wait_for_points(page, 30)
+    wait_for_points(page, 8)  # in slow motion the run takes about half a minute: leave most of it for the map
     open_from_sidebar(page, "Weights")
     page.get_by_text("Redrawn every 2 s as the run learns").wait_for()
     section = page.get_by_test_id("stHorizontalBlock").filter(has=page.locator(".st-key-map_pca")).last
     section.scroll_into_view_if_needed()
-    page.locator(".st-key-map_pca .js-plotly-plot").first.wait_for()
-    page.wait_for_timeout(1500)  # let the redraw under way finish
-    section.screenshot(path=out)
-    page.goto(page.url.replace("/weights", "/train"))
-    page.get_by_role("button", name="Stop").click()
+    page.wait_for_function(MAP_DRAWN_JS, polling=100)
+    page.wait_for_timeout(300)  # let WebGL paint the points
+    section.screenshot(path=out)  # the run, in slow motion, ends on its own within half a minute
 
 
 def shot_draw(page, out):

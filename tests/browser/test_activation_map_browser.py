@@ -33,3 +33,25 @@ def test_the_map_moves_while_a_run_trains(page):
                            arg=before, timeout=60_000)
     page.goto(page.url.replace("/weights", "/train"))
     page.get_by_role("button", name="Stop").click(timeout=60_000)
+
+
+# The page position of the map's first point of the first class (Plotly's axes map data to pixels).
+FIRST_POINT_JS = """() => {
+  const plot = [...document.querySelectorAll('.st-key-map_pca .js-plotly-plot')].pop();
+  const t = plot._fullData[0], xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis;
+  const box = plot.querySelector('.nsewdrag').getBoundingClientRect();
+  return [box.left + xa.l2p(t.x[0]), box.top + ya.l2p(t.y[0])];
+}"""
+
+
+def test_clicking_a_point_shows_its_digit(page):
+    page.goto(page.app_url)
+    page.wait_for_app()
+    open_from_sidebar(page, "Weights")
+    chart = page.locator(".st-key-map_pca .js-plotly-plot").last
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('.st-key-map_pca .js-plotly-plot')?._fullData?.[0]?.x?.length")
+    x, y = page.evaluate(FIRST_POINT_JS)
+    page.mouse.click(x, y)
+    page.get_by_text("read as").first.wait_for(timeout=60_000)
+    assert page.get_by_test_id("stImage").count() >= 1
