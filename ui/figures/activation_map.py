@@ -35,11 +35,11 @@ def digit_map(points, labels, predicted, index, title, axis_titles=("axis 1", "a
                    "y": points[wrong, 1], "customdata": custom[wrong], "hovertemplate": HOVER,
                    "marker": {"color": MISREAD, "symbol": "x-thin-open", "size": 8, "line": {"width": 1.5}}})
     axis = {"showgrid": True, "gridcolor": GRID, "zeroline": False, "showticklabels": False}
-    # The legend in one row under the title: beside the map it would take a third of a narrow column.
-    layout = {"template": {}, "height": 520, "margin": {"l": 30, "r": 10, "t": 70, "b": 30},
+    # The legend in rows under the map: beside it, it would take a third of a narrow column.
+    layout = {"template": {}, "height": 560, "margin": {"l": 30, "r": 10, "t": 40, "b": 90},
               "title": {"text": title, "font": {"size": 14}}, "uirevision": "map", "dragmode": "pan",
-              "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "itemsizing": "constant",
+              "legend": {"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top", "itemsizing": "constant",
                          "font": {"size": 11}},
-              "xaxis": {**axis, "title": {"text": axis_titles[0]}},
+              "xaxis": {**axis, "title": {"text": axis_titles[0], "standoff": 0}},
               "yaxis": {**axis, "title": {"text": axis_titles[1]}}}
     return figure(traces, layout)
