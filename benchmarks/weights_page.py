@@ -2,11 +2,13 @@
 
     python benchmarks/weights_page.py                     # 784-128-10 on the bundled sample
     python benchmarks/weights_page.py --hidden 1024 --windows 12
+    python benchmarks/weights_page.py --map-layer 0    # the activation map on the (unchanging) pixels
 
 A real run trains on the app's worker pool (as in the server) while, in alternate windows,
 the Weights page is redrawn every 2 s through Streamlit's AppTest for a session holding that
-run.  AppTest reruns the whole page script each time, where the live page reruns only its
-fragment, so this errs on the side of a larger slowdown; it would also compile the scripts
+run, its activation map on the layer ``--map-layer`` (the first hidden layer, as the page
+opens).  AppTest reruns the whole page script each time, where the live page reruns only its
+fragments, so this errs on the side of a larger slowdown; it would also compile the scripts
 anew on every run, which the server does once, so here its runs share one script cache.
 The windows alternate so that other work on a shared machine hits both sides alike; it prints
 each pair, the median of the pairs' slowdowns, and the best window of each side (other work
@@ -62,6 +64,8 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=128, help="width of the one hidden layer (default 128)")
     parser.add_argument("--windows", type=int, default=8, help="pairs of windows (default 8)")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each window (default 6)")
+    parser.add_argument("--map-layer", type=int, default=1, help="the activation map's layer: 0 the pixels, "
+                        "1 the hidden layer (default), 2 the output")
     args = parser.parse_args(argv)
     one_script_cache()
 
@@ -69,6 +73,7 @@ def main(argv=None):
     run = me.start_run(TrainConfig(hidden=(args.hidden,), epochs=5000))
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     page.session_state["session"] = me
+    page.session_state["map_layer"] = args.map_layer
     page.switch_page("pages/weights.py")
     page.run()  # the first run loads the data and warms the caches
     if page.exception:

@@ -11,15 +11,16 @@ import numpy as np
 import streamlit as st
 
 from nn.activations import ACTIVATIONS
-from nn.explain import backprop, inspection
+from nn.explain import backprop, inspection, projection
 from nn.settings import TrainConfig
-from ui import figures, sidebar
+from ui import figures, lesson, sidebar
 from ui.routing import through_app
 from ui.session import session
 
 through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 REFRESH_SECONDS = 2
+MAP_POLL_SECONDS = 0.5  # how often the t-SNE map's progress bar is redrawn while it is computed
 UNITS_PER_PAGE = 64
 MAX_MATRIX_CELLS = 30_000  # ~40 kB a redraw at one byte per cell
 BACKWARD_UNITS = 8  # first-layer units whose dW1 the backward pass draws
@@ -301,5 +302,74 @@ def view():
     health(run)
 
 
+def chosen_digit(X, *events):
+    """Show the test digit (of X) of the point last clicked on either map's selection event, its label and reading."""
+    picked = [p for event in events if event for p in event.selection.points if "customdata" in p]
+    if not picked:
+        st.caption("Click a point to see its digit here.")
+        return
+    i, label, read = (int(v) for v in picked[-1]["customdata"])
+    st.image(figures.digits.pictures([X[i]], size=112)[0], caption=f"Test digit {i}: label {label}, read as {read}")
+
+
+tsne_job = me.activation_map.tsne()
+tsne_was_running = tsne_job is not None and tsne_job.running
+
+
+@st.fragment(run_every=MAP_POLL_SECONDS if tsne_was_running else REFRESH_SECONDS if live else None)
+def activation_map():
+    """Draw the map of the test digits as a chosen layer sees them: PCA live, t-SNE on request in the background."""
+    maps = me.activation_map
+    job = maps.tsne()
+    if (live and not me.shows_live_run) or (tsne_was_running and not job.running):
+        st.rerun()  # the run or the t-SNE ended: redraw the whole page once, on the slower timer
+    model, splits = me.model(), me.splits()
+    net, X, y = model.net, splits.X_test, splits.y_test
+    st.header("The digits as each layer sees them")
+    st.caption("Each point is one test digit, placed by what a layer makes of it and coloured by its label; an x "
+               "marks a digit the network misreads. Close points look alike to that layer. On the pixels the "
+               "classes overlap; layer by layer the network pulls them apart.")
+    names = projection.layer_names(net)
+    # The first hidden layer first: the pixels' map never changes, a hidden layer's moves as the run learns.
+    st.session_state.setdefault("map_layer", 1)
+    clamp("map_layer", len(names) - 1)
+    j = st.selectbox("Layer", range(len(names)), format_func=names.__getitem__, key="map_layer")
+    frame = maps.frame(net, X, y, j, learning=live)
+    pca_col, tsne_col, digit_col = st.columns([5, 5, 2], gap="medium")
+    with pca_col:
+        title = f"PCA: the 2 directions of most spread ({frame.explained.sum():.0%} of it)"
+        pca = st.plotly_chart(figures.activation_map.digit_map(frame.points, frame.labels, frame.predicted,
+                                                               frame.index, title), key="map_pca",
+                              on_select="rerun", selection_mode="points")
+        st.caption(f"{len(frame.index):,} test digits, {frame.misread:,} misread."
+                   + (f" Redrawn every {REFRESH_SECONDS} s as the run learns." if live else ""))
+    with tsne_col:
+        run = me.shown_run
+        if st.button("Compute a t-SNE map of this layer", key="map_tsne_start",
+                     help="t-SNE keeps each digit near its nearest neighbours, so it shows clusters PCA cannot; "
+                          "it takes seconds, in the background, for the layer as it is now."):
+            when = f"run {run.id[:6]} at step {run.step_count:,}" if run is not None else model.source
+            maps.start_tsne(net, X, y, j, when)
+            st.rerun()  # the whole page, so this section polls the progress
+        tsne = None
+        if job is None:
+            st.caption("A non-linear map of the same digits, computed on request.")
+        elif job.running:
+            done, stage = job.progress()
+            st.progress(done, text=f"t-SNE of {job.layer_name}: {stage} ({done:.0%})")
+        elif job.error:
+            st.error(job.error)
+        else:
+            f = job.frame
+            tsne = st.plotly_chart(figures.activation_map.digit_map(
+                f.points, f.labels, f.predicted, f.index, f"t-SNE of {job.layer_name}"), key="map_tsne",
+                on_select="rerun", selection_mode="points")
+            st.caption(f"Computed for {lesson.markdown_text(job.when)}. Distances between clusters mean little "
+                       "in t-SNE; who is near whom does.")
+    with digit_col:
+        chosen_digit(X, pca, tsne)
+
+
 st.title("🔬 Inside the network")
 view()
+activation_map()

@@ -2,6 +2,7 @@
 
     python scripts/screenshots.py                 # every page, into docs/<page>.png
     python scripts/screenshots.py --pages train   # only some
+    python scripts/screenshots.py --pages map     # the Weights page's activation map mid-run, docs/map.png
 
 A page's function gets a fresh browser page already at the app's URL and saves its
 picture; add a page by adding a function to ``SHOTS``.  Not a test: it asserts nothing.
@@ -87,6 +88,27 @@ def shot_weights(page, out):
     Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
     open_from_sidebar(page, "Train")
     page.get_by_role("button", name="Stop").click()
+
+
+# True when the map's chart holds its points and is not faded as stale by a redraw under way.
+MAP_DRAWN_JS = """() => {
+  const plot = [...document.querySelectorAll('.st-key-map_pca .js-plotly-plot')].pop();
+  return plot?._fullData?.[0]?.x?.length > 0
+    && getComputedStyle(plot.closest('[data-testid="stElementContainer"]') || plot).opacity === '1';
+}"""
+
+
+def shot_map(page, out):
+    """Save the Weights page's activation map of the first hidden layer in the middle of a run."""
+    start_training(page, epochs=200)
+    wait_for_points(page, 8)  # in slow motion the run takes about half a minute: leave most of it for the map
+    open_from_sidebar(page, "Weights")
+    page.get_by_text("Redrawn every 2 s as the run learns").wait_for()
+    section = page.get_by_test_id("stHorizontalBlock").filter(has=page.locator(".st-key-map_pca")).last
+    section.scroll_into_view_if_needed()
+    page.wait_for_function(MAP_DRAWN_JS, polling=100)
+    page.wait_for_timeout(300)  # let WebGL paint the points
+    section.screenshot(path=out)  # the run, in slow motion, ends on its own within half a minute
 
 
 def shot_draw(page, out):
@@ -201,8 +223,8 @@ def shot_lab(page, out):
     Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
-SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "draw": shot_draw, "lab": shot_lab,
-         "class": shot_class}
+SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "map": shot_map, "draw": shot_draw,
+         "lab": shot_lab, "class": shot_class}
 
 
 def main(argv=None):

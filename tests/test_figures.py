@@ -15,7 +15,7 @@ from nn.digits.augment import DAMAGES
 from nn.explain import inspection
 from ui import figures
 from ui.classroom import BoardRun
-from ui.figures import digits, drawing, lab, palette, training, tuning, weights
+from ui.figures import activation_map, digits, drawing, lab, palette, training, tuning, weights
 
 RNG = np.random.default_rng(0)
 HISTORY = [{"epoch": i / 10, "step": 5 * i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "lr": 1e-3,
@@ -63,6 +63,9 @@ CASES = {
         DAMAGES),
     lab.coverage: lambda: lab.coverage(np.linspace(0, 1, 101), np.linspace(1, 0, 101),
                                        np.r_[np.linspace(0.9, 1, 100), np.nan], 0.5),
+    activation_map.digit_map: lambda: activation_map.digit_map(RNG.normal(size=(50, 2)), np.arange(50) % 10,
+                                                               (np.arange(50) + (np.arange(50) % 7 == 0)) % 10,
+                                                               np.arange(50) * 3, "PCA of hidden layer 1"),
 }
 # Pictures; the page says what they show.
 CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}
@@ -70,7 +73,7 @@ CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_ima
 
 def public_figure_functions():
     """Return every public function of the topic modules: each builds figures."""
-    return {f for module in (training, tuning, weights, drawing, lab)
+    return {f for module in (training, tuning, weights, drawing, lab, activation_map)
             for name, f in inspect.getmembers(module, inspect.isfunction)
             if not name.startswith("_") and f.__module__ == module.__name__}
 

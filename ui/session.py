@@ -37,6 +37,7 @@ from nn.files.script import notebook, script
 from nn.network import describe
 from nn.settings import TrainConfig
 from ui import classroom, frontend, lesson
+from ui.activation_map import ActivationMap
 from ui.lab import Lab
 from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
@@ -151,6 +152,7 @@ class Session:
         self.lab = Lab()  # the Lab page's broken copy, its background work, the Draw page's "not sure" threshold
         self._stepper = None  # the Weights page's backward pass: a Stepper, a copy of a model that it steps
         self._stepper_of = None  # whose copy it is: ("run", run id) or ("net", id of the network)
+        self.activation_map = ActivationMap()  # the Weights page's map: its last frames and its t-SNE job
 
     @property
     def lesson_id(self):

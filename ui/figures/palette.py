@@ -23,6 +23,8 @@ GRID = "rgba(128, 128, 128, 0.2)"  # reads on light and dark themes alike
 TRAIN, VALIDATION, LEARNING_RATE = BLUE, ORANGE, DARK_GREY
 RUNS = qualitative.Dark24  # one colour per run on the class board: 24 that stay apart, then round again
 LAYERS = [BLUE, ORANGE, GREEN, CRIMSON, PURPLE]  # one colour per layer, in order
+DIGITS = qualitative.D3  # one colour per digit 0..9 on the activation map: ten that stay apart
+MISREAD = "#111"  # the x over a digit the network misreads
 
 DIVERGING = get_colorscale("RdBu_r")  # blue at the low end, white in the middle, red at the high end
 ACTIVITY = get_colorscale("Viridis")  # hidden activations, dark (silent) to yellow (strong)
