@@ -110,7 +110,7 @@ def test_a_run_on_the_cluster_is_steered_and_its_weights_reach_the_weights_page(
         time.sleep(0.5)
         assert run.step_count == held  # paused means paused
 
-        me = sessions.Session()
+        me = sessions.Session(run.browser)  # the browser the run belongs to: no other may open it
         me.open_run(run.id)
         at = AppTest.from_file("../app.py", default_timeout=60)
         at.session_state["session"] = me

@@ -90,7 +90,7 @@ def test_a_run_moves_to_another_replica_and_its_old_copy_stops(browser, replicas
         before = checkpoint(a_run)
         open_page(a, "train")  # a plain link: the browser id comes from A's own cookie
         assert run_of(a) == a_run
-        a.get_by_test_id("stSidebar").get_by_text(re.compile(rf"run {a_run[:6]} \(running\)")).wait_for()
+        a.get_by_test_id("stSidebar").get_by_text(re.compile(rf"run {a_run[:6]} \((running|queued)\)")).wait_for()
         a.wait_for_function("n => (/Step ([\\d,]+) of/.exec(document.body.innerText)?.[1] ?? '0')"
                             ".replace(/,/g, '') > n", arg=before["step_count"], timeout=30_000)  # it carries on
         assert replica_of(a_context, replicas) == "app2" and replica_of(b_context, replicas) == "app2"
