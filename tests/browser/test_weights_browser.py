@@ -33,7 +33,7 @@ def test_weights_page_redraws_while_a_run_trains(page):
     start_training(page, epochs=500)
     wait_for_points(page, 2)  # the run is under way
     open_from_sidebar(page, "Weights")
-    page.get_by_text("redrawn every 2 s").wait_for()
+    page.get_by_test_id("stAlert").filter(has_text="redrawn every 2 s").wait_for()  # the live run's banner
     page.wait_for_function(f"() => {{ const s = ({STATE_JS})(); return s.step > 0 && s.grids.length && s.points; }}",
                            timeout=60_000)
     before = page.evaluate(STATE_JS)
