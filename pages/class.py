@@ -29,7 +29,7 @@ me = session()
 def key_form():
     """Ask for the presenter key; on the right one, rerun as the presenter."""
     st.caption("This page is for the workshop's presenter. Attendees: the Train page is yours.")
-    with st.form("presenter", border=False):
+    with st.form("presenter", border=False, clear_on_submit=True):
         typed = st.text_input("Presenter key", type="password", key="presenter_key",
                               help="The key the server was started with ($PLAYGROUND_PRESENTER_KEY).")
         entered = st.form_submit_button("Enter", type="primary")

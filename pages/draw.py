@@ -170,7 +170,7 @@ choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model
                   help="The session's model is the one you train on the Train page (read live while it learns), "
                        "or one you uploaded or fine-tuned; the pretrained one ships with the app.")
 if choice == PRETRAINED and me.model().net is not pretrained().net:
-    st.sidebar.caption(f"The Draw page reads with the {pretrained().source}.")
+    st.sidebar.caption(f"The Draw page reads with the {pretrained().source_text}.")
 frontend.fix_canvas()
 frontend.draw_layout()
 live = choice == SESSION and me.shows_live_run

@@ -75,7 +75,7 @@ def breaking_controls(net):
 def show_breaking(base, X, y):
     """Show the neuron lab: controls on the left, what the broken copy reads on the right."""
     st.header("Neuron lab: break it")
-    st.caption(f"Everything here happens to a copy of the {base.source}; the model itself is never changed. "
+    st.caption(f"Everything here happens to a copy of the {base.source_text}; the model itself is never changed. "
                f"Accuracy on the {len(y):,} test digits of the {me.data_name}.")
     try:
         original, now = lab.read(base.net, X, y)

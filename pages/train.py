@@ -265,7 +265,7 @@ def model_files():
     st.download_button("Download the model (.npz)", model.file_bytes, key="download_model",
                        file_name=f"mnist-{model.net.describe()}.npz", mime="application/octet-stream",
                        disabled=running, help="Pause or stop the run first." if running else
-                       f"Save {model.source} ({model.architecture}) to load later here or with `python -m nn`.")
+                       f"Save {model.source_text} ({model.architecture}) to load later here or with `python -m nn`.")
     take_home(model, running)
     uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, me.use_model_file,
              help="A model saved by this app: use it on the Weights and Draw pages, or continue training it.")

@@ -45,10 +45,10 @@ def clamp(key, hi):
 
 def start_weights(model, continued):
     """Return the weights the model started from, or None when its settings do not tell."""
-    training = model.meta.get("training")
-    if not training or continued:
+    training = model.training
+    if training is None or continued:
         return None
-    start = initial_weights(training)
+    start = initial_weights(training.to_dict())
     if any(name not in start or start[name].shape != p.shape for name, p, _ in model.net.params()):
         return None  # the file's settings describe another network
     return start
@@ -280,10 +280,10 @@ def view():
     X, y = splits.X_test, splits.y_test
     run = me.shown_run
     if run is not None:
-        st.info(f"**{model.architecture}** — {model.source}: step {run.step_count:,} of {run.total_steps:,}"
+        st.info(f"**{model.architecture}** — {model.source_text}: step {run.step_count:,} of {run.total_steps:,}"
                 + (f", redrawn every {REFRESH_SECONDS} s." if live else "."), icon="🔴" if live else "🧠")
     else:
-        st.info(f"**{model.architecture}** — {model.source}. Train one on the Train page to watch it learn here.",
+        st.info(f"**{model.architecture}** — {model.source_text}. Train one on the Train page to watch it learn here.",
                 icon="🧠")
     continued = run is not None and run.continued
     start = start_weights(model, continued)
@@ -302,13 +302,16 @@ def view():
     health(run)
 
 
-def chosen_digit(X, *events):
+def chosen_digit(X, y, *events):
     """Show the test digit (of X) of the point last clicked on either map's selection event, its label and reading."""
     picked = [p for event in events if event for p in event.selection.points if "customdata" in p]
     if not picked:
         st.caption("Click a point to see its digit here.")
         return
     i, label, read = (int(v) for v in picked[-1]["customdata"])
+    if i >= len(X) or label != y[i]:  # a map of other data (the dataset changed since it was drawn)
+        st.caption("Click a point to see its digit here.")
+        return
     st.image(figures.digits.pictures([X[i]], size=112)[0], caption=f"Test digit {i}: label {label}, read as {read}")
 
 
@@ -367,7 +370,7 @@ def activation_map():
             st.caption(f"Computed for {lesson.markdown_text(job.when)}. Distances between clusters mean little "
                        "in t-SNE; who is near whom does.")
     with digit_col:
-        chosen_digit(X, pca, tsne)
+        chosen_digit(X, y, pca, tsne)
 
 
 st.title("🔬 Inside the network")

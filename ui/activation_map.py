@@ -24,7 +24,6 @@ import numpy as np
 from nn.explain import projection
 
 ROOT = Path(__file__).resolve().parents[1]
-NICENESS = 10  # below the web process, and level with the runs' workers, which are niced too
 
 
 @dataclass
@@ -126,8 +125,7 @@ class ActivationMap:
         with open(folder / "errors.txt", "wb") as errors:  # a file, not a pipe: a full pipe would stall the child
             process = subprocess.Popen(
                 [sys.executable, "-m", "ui.tsne", str(folder / "features.npy"), str(folder / "map.npy"),
-                 str(folder / "progress.json")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors,
-                preexec_fn=lambda: os.nice(NICENESS))
+                 str(folder / "progress.json")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         self.job = TsneJob(layer, projection.layer_names(net)[layer], when, folder, process, ys,
                            layers[-1].argmax(axis=1), index)
         weakref.finalize(self, _end, process, folder)  # a session that ends leaves no process nor files behind

@@ -11,7 +11,7 @@ is ``class/lesson.json`` in the same folder.
 The key is compared in constant time, never written anywhere, and every wrong try makes the
 next one wait longer (``KeyGate``).  Attendees never see run ids or browser ids: the board's
 rows carry them for the presenter's page only.  Not for Streamlit calls (``pages/class.py``)
-nor for figures (``ui.figures.classroom``).
+nor for figures (``ui.figures.training.class_curves``, ``ui.figures.qr``).
 """
 
 import csv
@@ -245,12 +245,17 @@ class BoardRun:
 
 
 def board_runs():
-    """Return a BoardRun for every run on the board whose numbers can be read, oldest first."""
+    """Return a BoardRun for every run on the board whose numbers can be read, oldest first.
+
+    An entry whose run is gone from the folder (deleted, or trimmed to the folder's cap) leaves the board.
+    """
     runs = []
     for run_id, entry in sorted(entries().items(), key=lambda item: item[1].get("joined", 0)):
         numbers = store.numbers(run_id)
         if isinstance(numbers, dict) and "config" in numbers:
             runs.append(BoardRun(run_id, entry["nickname"], numbers))
+        elif not store.path_of(run_id).exists() and time.time() - entry.get("joined", 0) > 60:
+            (board_folder() / f"{run_id}.json").unlink(missing_ok=True)  # a minute: a run just started has no file
     return runs
 
 

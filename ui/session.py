@@ -87,10 +87,18 @@ class Model:
         return model_bytes(self.net, self.meta)
 
     @property
+    def source_text(self):
+        """Return where the model came from, escaped for Markdown (an upload's file name, a nickname)."""
+        return lesson.markdown_text(self.source)
+
+    @property
     def training(self):
         """Return the TrainConfig this model was trained with, or None when its file does not record it."""
         training = self.meta.get("training")
-        return TrainConfig.from_dict(training) if training else None
+        try:
+            return TrainConfig.from_dict(training) if training else None
+        except (TypeError, ValueError, AttributeError):  # an uploaded file's settings that do not fit
+            return None
 
     def take_home(self, kind):
         """Return the model's training run as a NumPy script ('script') or a Jupyter notebook ('notebook'), as bytes.
@@ -353,6 +361,7 @@ class Session:
         """Remove one of this browser's saved runs for good (not the current one)."""
         if (self.run is None or self.run.id != run_id) and any(i == run_id for i, _ in self.saved_runs()):
             store.delete(run_id)
+            classroom.leave(run_id, self.browser)
 
     def runs_table(self):
         """Return the session's runs, newest first, as flat rows of their settings and results."""
@@ -411,7 +420,7 @@ class Session:
         if found is None:
             return None
         net, meta = found
-        self.viewing = Model(net, f"{lesson.markdown_text(nickname)}'s run, read-only (as of its last checkpoint)",
+        self.viewing = Model(net, f"{nickname}'s run, read-only (as of its last checkpoint)",
                              meta, "its own test digits")
         return self.viewing
 

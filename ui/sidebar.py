@@ -8,7 +8,7 @@ def model_block(session):
     model = session.model()
     with st.sidebar:
         st.subheader("Model")
-        st.markdown(f"**{model.architecture}**  \n{model.source}")
+        st.markdown(f"**{model.architecture}**  \n{model.source_text}")
         if session.viewing is not None:
             st.info("An attendee's network, read-only: their run goes on untouched.", icon="👀")
             st.button("Back to my own model", key="stop_viewing", on_click=session.stop_viewing)

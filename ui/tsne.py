@@ -66,8 +66,12 @@ def embed(F, progress, jobs=1):
     return np.asarray(tsne.fit(reduce(np.asarray(F, dtype=np.float64))), dtype=np.float32)
 
 
+NICENESS = 10  # this much below the web process that started it, and level with the runs' workers, which are niced too
+
+
 def main(argv=None):
-    """Read the features, write the map, report 100 %."""
+    """Lower this process's priority, read the features, write the map, report 100 %."""
+    os.nice(NICENESS)  # here, not in a preexec_fn: the web process that starts this one has threads
     features, out, progress = (argv or sys.argv[1:])[:3]
     F = np.load(features, allow_pickle=False)
     points = embed(F, progress)

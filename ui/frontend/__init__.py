@@ -8,8 +8,9 @@
 - ``remember.js``: the browser keeps its id (so a plain link finds its runs) and its nickname in cookies (``remember``).
 
 Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
-function expression, called with JSON arguments the app chose (never anything a person
-typed).  The live chart is a Streamlit component, so its file is an ES module.  Not for
+function expression, called with JSON arguments (``_js``) that cannot close the ``<script>``
+they sit in, whatever text they hold (a nickname is typed by a person).  The live chart is a
+Streamlit component, so its file is an ES module.  Not for
 building figures (``ui.figures``).
 """
 

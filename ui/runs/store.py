@@ -30,7 +30,7 @@ from nn.files.checkpoint import read_checkpoint, save_checkpoint
 from nn.files.model_file import ModelFileError
 
 CAP_BYTES = int(os.environ.get("MNIST_PLAYGROUND_RUNS_CAP_MB", "500")) * 2**20
-ID = re.compile(r"^[0-9a-f]{6,32}$")  # ids come from URLs: nothing else may reach the file system
+ID = re.compile(r"[0-9a-f]{6,32}\Z")  # ids come from URLs: nothing else may reach the file system
 
 
 def folder():
@@ -115,7 +115,7 @@ def read_json(path):
 def runs_of(browser):
     """Return [(run id, state)] of the saved runs of one browser, newest first."""
     found = []
-    for path in sorted(folder().glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True):
+    for path, _, _ in reversed(_by_age(folder().glob("*.npz"))):
         saved = load(path.stem, with_arrays=False)
         if saved and saved[1]["extra"].get("browser") == browser:
             found.append((path.stem, saved[1]))
@@ -125,10 +125,25 @@ def runs_of(browser):
 def trim(cap=None):
     """Delete the oldest checkpoints until the folder is under the cap (bytes)."""
     cap = CAP_BYTES if cap is None else cap
-    files = sorted(folder().glob("*.npz"), key=lambda p: p.stat().st_mtime)
-    total = sum(p.stat().st_size for p in files)
-    for path in files[:-1]:  # never the newest: it is the run being written
+    files = _by_age(folder().glob("*.npz"))
+    total = sum(size for _, _, size in files)
+    for path, _, size in files[:-1]:  # never the newest: it is the run being written
         if total <= cap:
             break
-        total -= path.stat().st_size
+        total -= size
         delete(path.stem)
+
+
+def _by_age(paths):
+    """Return [(path, modified, size)] of the files that still exist, oldest first.
+
+    Replicas share the folder: a file another process removes between listing and reading is skipped.
+    """
+    found = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        found.append((path, stat.st_mtime, stat.st_size))
+    return sorted(found, key=lambda item: item[1])

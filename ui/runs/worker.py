@@ -130,6 +130,8 @@ class Run:
                     return
                 saved = told = time.monotonic()
             elif time.monotonic() - told > NUMBERS_SECONDS and self.browser is not None:
+                if store.lease_of(self.id) != self.lease and not self.save():  # carried on elsewhere: this copy
+                    return  # stops, and leaves the numbers to the copy that carries the run on
                 store.save_numbers(self.id, self.numbers())
                 told = time.monotonic()
         if self.measure_test:
