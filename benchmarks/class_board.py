@@ -34,30 +34,13 @@ if "MNIST_PLAYGROUND_RUNS" not in os.environ:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from benchmarks.weights_page import REFRESH, one_script_cache  # noqa: E402
+from benchmarks.weights_page import one_script_cache, window  # noqa: E402
 from nn.settings import TrainConfig  # noqa: E402
 from ui import classroom  # noqa: E402
 from ui.runs import pool  # noqa: E402
 from ui.runs.handle import RunHandle  # noqa: E402
 
 CONFIG = replace(TrainConfig(), epochs=5000)  # the page's defaults, long enough to outlast every window
-
-
-def window(runs, board, seconds):
-    """Return (the runs' summed steps per second, mean seconds per board redraw) over a window; board=None: closed."""
-    before, start, redraws = sum(r.step_count for r in runs), time.perf_counter(), []
-    while time.perf_counter() - start < seconds:
-        if board is None:
-            time.sleep(0.1)
-            continue
-        t = time.perf_counter()
-        board.run()
-        redraws.append(time.perf_counter() - t)
-        time.sleep(max(0.0, REFRESH - redraws[-1]))
-    for run in runs:
-        run._read_at = float("-inf")  # the workers' counts now, not the handles' cached ones
-    rate = (sum(r.step_count for r in runs) - before) / (time.perf_counter() - start)
-    return rate, statistics.mean(redraws) if redraws else 0.0
 
 
 def presenter():

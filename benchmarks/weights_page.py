@@ -42,9 +42,12 @@ def one_script_cache():
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: scripts
 
 
-def window(run, page, seconds):
-    """Return (steps per second of run, mean seconds per redraw) over a window; page=None trains alone."""
-    steps, start, redraws = run.step_count, time.perf_counter(), []
+def window(runs, page, seconds):
+    """Return (the runs' summed steps per second, mean seconds per redraw of page every REFRESH s) over a window.
+
+    runs are RunHandles; page an AppTest, or None for a window without it.
+    """
+    steps, start, redraws = sum(r.step_count for r in runs), time.perf_counter(), []
     while time.perf_counter() - start < seconds:
         if page is None:
             time.sleep(0.1)
@@ -53,8 +56,9 @@ def window(run, page, seconds):
         page.run()
         redraws.append(time.perf_counter() - t)
         time.sleep(max(0.0, REFRESH - redraws[-1]))
-    run._read_at = float("-inf")  # the worker's count now, not the handle's cached one
-    rate = (run.step_count - steps) / (time.perf_counter() - start)
+    for run in runs:
+        run._read_at = float("-inf")  # the workers' counts now, not the handles' cached ones
+    rate = (sum(r.step_count for r in runs) - steps) / (time.perf_counter() - start)
     return rate, statistics.mean(redraws) if redraws else 0.0
 
 
@@ -81,8 +85,8 @@ def main(argv=None):
     alone, watched, redraw = [], [], []
     try:
         for i in range(args.windows):
-            alone.append(window(run, None, args.seconds)[0])
-            rate, seconds = window(run, page, args.seconds)
+            alone.append(window([run], None, args.seconds)[0])
+            rate, seconds = window([run], page, args.seconds)
             watched.append(rate)
             redraw.append(seconds)
             print(f"pair {i + 1}: alone {alone[-1]:6.1f} steps/s, with the page {watched[-1]:6.1f} steps/s "
