@@ -42,7 +42,7 @@ def key_form():
 
 def compose():
     """Compose the lesson (settings, locked and hidden controls, a challenge), publish it, show its link and QR."""
-    now = classroom.current_lesson()
+    now = me.class_lesson()
     st.caption("Choose the settings the class starts from, which controls it may not change or does not see, and "
                "a challenge. Publishing gives a link for the room; runs are compared with the published lesson.")
     left, right = st.columns(2, gap="large")
@@ -88,7 +88,8 @@ def board():
 
     @st.fragment(run_every=BOARD_SECONDS)
     def live():
-        lesson_now, runs, rows = me.class_board()
+        board_now = me.class_board()
+        lesson_now, runs, rows = board_now.lesson, board_now.runs, board_now.rows
         if lesson_now.challenge != "none":
             st.markdown(f"**Challenge:** {lesson_now.challenge_text()}")
         if not rows:
@@ -105,13 +106,12 @@ def board():
             "score": st.column_config.NumberColumn(help=lesson_now.challenge_text())})
         st.plotly_chart(figures.training.class_curves(runs, [r["run_id"] for r in rows]), key="class_curves",
                         config=figures.STATIC)
-        counts, finished = classroom.summed_confusion(runs)
-        if finished:
-            st.markdown(f"**The class's confusion matrix**, summed over {finished} finished runs")
-            st.plotly_chart(figures.training.confusion(np.array(counts)), key="class_confusion",
+        if board_now.finished:
+            st.markdown(f"**The class's confusion matrix**, summed over {board_now.finished} finished runs")
+            st.plotly_chart(figures.training.confusion(np.array(board_now.confusion)), key="class_confusion",
                             config=figures.STATIC)
         choose(rows)
-        st.download_button("Export the board (CSV)", classroom.board_csv(rows), file_name="class-board.csv",
+        st.download_button("Export the board (CSV)", board_now.csv, file_name="class-board.csv",
                            mime="text/csv", key="export_board")
 
     live()

@@ -16,7 +16,8 @@ def class_section(me):
     """Draw the Class section for Session me."""
     if not classroom.enabled():
         return
-    lesson, _, rows = me.class_board()
+    board = me.class_board()
+    lesson, rows = board.lesson, board.rows
     st.subheader("Class")
     if lesson.challenge != "none":
         st.info(f"**Challenge:** {lesson.challenge_text()}", icon="🏆")

@@ -259,6 +259,18 @@ def board_runs():
     return runs
 
 
+@dataclass
+class Board:
+    """The class board as one session may see it (``Session.class_board``)."""
+
+    lesson: Lesson
+    runs: list = field(default_factory=list)  # BoardRuns, for the curves: the presenter's only
+    rows: list = field(default_factory=list)  # the leaderboard's rows, best first
+    confusion: list | None = None  # (10, 10) counts summed over the finished runs
+    finished: int = 0  # how many runs that is
+    csv: str = ""  # the leaderboard as CSV
+
+
 def differences(config, lesson):
     """Return how config differs from the lesson's settings, as 'lr 0.1 · optimizer adam' ('' if not at all)."""
     mine, asked = config.to_dict(), lesson.config.to_dict()

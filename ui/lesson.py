@@ -11,6 +11,9 @@ stay short.  Every value read from a link is checked against the settings table
 (``nn.settings.TrainConfig``); whatever does not fit is dropped with a short note, never an
 error.  Nothing here lists the settings: they come from ``nn.settings.SETTINGS``.
 
+``markdown_text`` escapes any text a person typed (a link's value, a nickname, a file name) for
+the Markdown that captions and the sidebar render; every page uses this one.
+
 Not for Streamlit calls: the session keeps the address (``ui/session.py``) and the Train
 page's widgets are drawn by ``ui/train_controls.py``.  Not for a browser's identity (``b``,
 ``run``): those must never be in a link shared with someone else.

@@ -428,20 +428,26 @@ class Session:
         """Go back to this session's own model."""
         self.viewing = None
 
-    def class_board(self):
-        """Return (lesson, board runs, leaderboard rows): what the attendees' runs are doing now.
+    @staticmethod
+    def class_lesson():
+        """Return the class's published lesson (an empty one if there is none)."""
+        return classroom.current_lesson()
 
-        The presenter gets every row; an attendee only what the presenter shows them (the
-        lesson's summary: nickname and accuracies, no ids), else no rows.
+    def class_board(self):
+        """Return the class board as this session may see it now (a ``classroom.Board``).
+
+        The presenter gets every row, the runs' curves, the summed confusion matrix and the CSV; an
+        attendee only what the presenter shows them (the lesson's summary: nickname and
+        accuracies, no ids), else no rows.
         """
         lesson_now = classroom.current_lesson()
         if not (self.presenter or lesson_now.show_summary):
-            return lesson_now, [], []
+            return classroom.Board(lesson_now)
         runs = classroom.board_runs()
         rows = classroom.leaderboard(runs, lesson_now)
         if not self.presenter:
-            runs, rows = [], [{k: row[k] for k in classroom.SUMMARY} for row in rows]
-        return lesson_now, runs, rows
+            return classroom.Board(lesson_now, rows=[{k: row[k] for k in classroom.SUMMARY} for row in rows])
+        return classroom.Board(lesson_now, runs, rows, *classroom.summed_confusion(runs), classroom.board_csv(rows))
 
     def publish_lesson(self, values, locked, hidden, challenge, limit, show_summary):
         """Presenter only: make these the class's lesson; return it (None for anyone else)."""
