@@ -302,14 +302,14 @@ def view():
     health(run)
 
 
-def chosen_digit(X, y, *events):
+def chosen_digit(X, *events):
     """Show the test digit (of X) of the point last clicked on either map's selection event, its label and reading."""
     picked = [p for event in events if event for p in event.selection.points if "customdata" in p]
     if not picked:
         st.caption("Click a point to see its digit here.")
         return
     i, label, read = (int(v) for v in picked[-1]["customdata"])
-    if i >= len(X) or label != y[i]:  # a map of other data (the dataset changed since it was drawn)
+    if i >= len(X):  # a map of other data (the dataset changed since it was drawn)
         st.caption("Click a point to see its digit here.")
         return
     st.image(figures.digits.pictures([X[i]], size=112)[0], caption=f"Test digit {i}: label {label}, read as {read}")
@@ -370,7 +370,7 @@ def activation_map():
             st.caption(f"Computed for {lesson.markdown_text(job.when)}. Distances between clusters mean little "
                        "in t-SNE; who is near whom does.")
     with digit_col:
-        chosen_digit(X, y, pca, tsne)
+        chosen_digit(X, pca, tsne)
 
 
 st.title("🔬 Inside the network")

@@ -16,6 +16,7 @@ from nn.files.model_file import model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
 from ui import session as state
+from ui.lesson import markdown_text
 
 
 @pytest.fixture
@@ -71,12 +72,12 @@ def test_empty_canvas_asks_for_a_digit_and_predicts_nothing(open_draw):
 def test_model_switch_says_in_the_sidebar_which_model_reads(open_draw):
     at = open_draw(session=uploaded_session())
     assert at.radio(key="draw_model").value == "Session model"
-    assert "my_model.npz" in sidebar_text(at)
+    assert markdown_text("my_model.npz") in sidebar_text(at)  # as the sidebar's Markdown writes it
     assert "Draw page reads with the bundled pretrained model" not in sidebar_text(at)
     at.radio(key="draw_model").set_value("Pretrained model").run()
     assert not at.exception
     assert "Draw page reads with the bundled pretrained model" in sidebar_text(at)
-    assert "my_model.npz" in sidebar_text(at)  # the session's model is still the uploaded one
+    assert markdown_text("my_model.npz") in sidebar_text(at)  # the session's model is still the uploaded one
     at.radio(key="draw_model").set_value("Session model").run()
     assert "Draw page reads with" not in sidebar_text(at)
 
@@ -108,7 +109,7 @@ def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretr
     assert not at.exception, [e.value for e in at.exception]
     assert any("Fine-tuned on your 3 digits" in s.value for s in at.success)
     assert at.radio(key="draw_model").value == "Session model"
-    assert "fine-tuned on 3 of your digits" in sidebar_text(at)
+    assert markdown_text("fine-tuned on 3 of your digits") in sidebar_text(at)
     me = at.session_state["session"]
     assert me.model().net is not shared
     for name, w in shared.copy_weights().items():
