@@ -6,16 +6,28 @@ import sys
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from benchmarks.harness import open_page
+from benchmarks.harness import open_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def download(page, label, folder):
-    """Click the download button labelled label; return the path of the file it saved in folder."""
-    with page.expect_download() as info:
-        page.get_by_role("button", name=label).click()
+    """Click the download button labelled label; return the path of the file it saved in folder.
+
+    On a fresh Train page a first click sometimes brings no download (seen once in a full CI run; the
+    cause is not found, see the closing note): the button is pressed again, at most twice more.
+    """
+    for attempt in range(3):
+        try:
+            with page.expect_download(timeout=15_000) as info:
+                page.get_by_role("button", name=label).click()
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            wait_for_app(page)
     path = folder / info.value.suggested_filename
     info.value.save_as(path)
     return path
