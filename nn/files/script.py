@@ -27,20 +27,20 @@ class ExportError(ValueError):
     """A run that cannot be written out as a script; the message says why."""
 
 
-# One line of the settings block per TrainConfig field: the variable and its comment.
+# One line of the settings block per TrainConfig field (its variable is the field's name in capitals): its comment.
 SETTINGS = {
-    "hidden": ("HIDDEN", "width of each hidden layer"),
-    "activation": ("ACTIVATION", "the hidden layers' activation"),
-    "init": ("INIT", "first weights: he, xavier or small"),
-    "optimizer": ("OPTIMIZER", "how weights move on each step"),
-    "lr": ("LR", "the learning rate alpha"),
-    "schedule": ("SCHEDULE", "how the step size changes over the run"),
-    "batch_size": ("BATCH_SIZE", "digits per step; 0: all at once (full batch)"),
-    "epochs": ("EPOCHS", "passes over the training digits"),
-    "l2": ("L2", "the L2 penalty lambda: adds lambda/n * W to each dW"),
-    "dropout": ("DROPOUT", "share of hidden units switched off at random on each training step"),
-    "train_size": ("TRAIN_SIZE", "training digits used; 0: all"),
-    "seed": ("SEED", "first weights and dropout from SEED, batch order from SEED + 1"),
+    "hidden": "width of each hidden layer",
+    "activation": "the hidden layers' activation",
+    "init": "first weights: he, xavier or small",
+    "optimizer": "how weights move on each step",
+    "lr": "the learning rate alpha",
+    "schedule": "how the step size changes over the run",
+    "batch_size": "digits per step; 0: all at once (full batch)",
+    "epochs": "passes over the training digits",
+    "l2": "the L2 penalty lambda: adds lambda/n * W to each dW",
+    "dropout": "share of hidden units switched off at random on each training step",
+    "train_size": "training digits used; 0: all",
+    "seed": "first weights and dropout from SEED, batch order from SEED + 1",
 }
 
 IMPORTS = "import math\n\nimport numpy as np"
@@ -351,10 +351,9 @@ def _header(config, note):
 def _settings(config):
     """Return the settings block: one NAME = value line per setting, with what it does."""
     values = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
-    rows = [f"{name} = {list(values[key]) if key == 'hidden' else values[key]!r}" for key, (name, _) in
-            SETTINGS.items()]
+    rows = [f"{key.upper()} = {list(values[key]) if key == 'hidden' else values[key]!r}" for key in SETTINGS]
     width = max(map(len, rows)) + 2
-    return "\n".join(f"{row:<{width}}# {SETTINGS[key][1]}" for row, key in zip(rows, SETTINGS))
+    return "\n".join(f"{row:<{width}}# {SETTINGS[key]}" for row, key in zip(rows, SETTINGS))
 
 
 def _network(config):
