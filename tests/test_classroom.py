@@ -157,7 +157,9 @@ def test_three_attendees_appear_on_the_board_live_and_one_opens_read_only(open_p
     assert me.viewing is not None and me.model() is me.viewing
     assert "Grace" in me.model().source and "read-only" in me.model().source
     assert me.run is None and grace not in me.runs  # the presenter holds no handle to Grace's run
-    assert grace.alive and grace.status == "running" and grace.step_count >= step  # and it learns on
+    # and it learns on: with three runs on two slots it takes turns, so it is running or briefly queued
+    assert grace.alive and grace.status in ("running", "queued")
+    assert wait_until(lambda: grace.step_count > step, 30)
 
 
 def test_the_leaderboard_ranks_by_the_challenge_and_the_export_is_safe_csv(splits):
