@@ -150,8 +150,10 @@ class _Pool:
 class MaxPool2D(_Pool):
     """Max pooling: each output is the largest value of its window; its gradient goes to that value.
 
-    A tie (equal maxima in one window) sends the gradient to each of them; after a ReLU the
-    only likely tie is all zeros, whose gradient the ReLU stops anyway.
+    A tie (equal maxima in one window) sends the gradient to the first of them only, as the
+    derivative of a max does.  Ties are common: the network pools before its activation, and
+    over the blank margin of a digit every conv output is the bias itself, so sending the
+    gradient to each tied value would count a bias's gradient there up to four times.
     """
 
     def pool(self, x):
@@ -167,8 +169,11 @@ class MaxPool2D(_Pool):
         m = self.pool(x) if out is None else out
         dx = np.zeros_like(x)  # x's memory layout: the writes below stay in order
         s = self.size
+        unclaimed = np.ones(m.shape, dtype=bool)  # windows whose maximum no earlier offset has taken
         for (i, j), v in self._offsets(x):
-            np.multiply(v == m, da, out=dx[:, :, i::s, j::s][:, :, :m.shape[2], :m.shape[3]])
+            first = (v == m) & unclaimed
+            unclaimed &= ~first
+            np.multiply(first, da, out=dx[:, :, i::s, j::s][:, :, :m.shape[2], :m.shape[3]])
         return dx
 
 

@@ -163,6 +163,24 @@ def test_conv_network_gradients_for_every_parameter_and_the_input(activation):
     assert_gradient(lambda: float(net.forward(X)[np.arange(3), y].sum()), X, dx, rng, most=30)
 
 
+def test_ties_in_a_max_window_send_the_gradient_once():
+    """A digit's blank margin gives every conv output there the bias alone: four equal values in each pool window."""
+    rng = np.random.default_rng(9)
+    net = conv_net(activation="relu")
+    for name, p, _ in net.params():
+        if name.endswith(".b"):
+            p[:] = rng.uniform(0.05, 0.2, p.shape)  # positive: the ReLU after the pool lets the tied values through
+    X, y = np.zeros((2, 28, 28)), np.array([4, 9])
+    X[:, 8:20, 9:19] = rng.random((2, 12, 10))  # ink in the middle only, as in MNIST
+    X = X.reshape(2, 784)
+    net.gradients(X, y)
+    for _, p, g in net.params():
+        assert_gradient(lambda: net.loss.forward(net.forward(X), y), p, g.copy(), rng, most=25)
+    pool = MaxPool2D(2)
+    dx = pool.input_gradient(np.ones((1, 1, 1, 1)), np.full((1, 1, 2, 2), 0.3))
+    assert dx.sum() == 1 and dx[0, 0, 0, 0] == 1  # the first of four equal values takes it
+
+
 def test_conv_network_sizes_follow_the_blocks():
     assert conv_features(LENET) == (16, 4)
     net = Network((128,), conv=LENET)
