@@ -94,7 +94,7 @@ def neurons(net, X, y, start):
 
 
 def filters(net):
-    """Draw a conv net's first-layer filters, and say which sections are for fully connected nets only."""
+    """Draw a conv net's first-layer filters, and say that single neurons as 28×28 pictures are for dense nets."""
     kernels = inspection.first_filters(net)
     c, k = len(kernels), kernels.shape[-1]
     st.header("What each first-layer filter looks for")
@@ -102,11 +102,17 @@ def filters(net):
                "whole image, so each learns a stroke wherever it is (an edge, a bar, a corner). Red weights answer "
                "ink on that spot, blue ones are held back by it.")
     scale = inspection.robust_scale(kernels)
-    cols = inspection.grid_columns(c)
-    tiles = inspection.tile(kernels, cols, side=k)
-    st.plotly_chart(figures.weights.filter_grid(tiles, scale, k, cols, c), key="weights_filters")
+    st.plotly_chart(channel_grid(kernels, scale, f"{c} filters of {k}×{k} weights"), key="weights_filters")
     st.caption(f"Colours span ±{scale:.2f}. The pictures of single neurons as 28×28 images are for fully "
                "connected networks, whose first-layer units each see all 784 pixels.")
+
+
+def channel_grid(maps, scale, title, name="weight", tick="+.2f"):
+    """Return the grid figure of per-channel images maps (channels, side, side), numbered, on ±scale."""
+    count, side = len(maps), maps.shape[-1]
+    cols = inspection.grid_columns(count)
+    tiles = inspection.tile(maps.reshape(count, -1), cols, side=side)
+    return figures.weights.channel_grid(tiles, scale, side, cols, count, title, name, tick)
 
 
 def pick_random_digit(n):
@@ -114,17 +120,85 @@ def pick_random_digit(n):
     st.session_state["weights_digit"] = int(np.random.default_rng().integers(n))
 
 
+def input_name(net, j):
+    """Return what dense layer j reads, as the equations write it: X, F (a conv net's flattened maps) or A_{j-1}."""
+    if j > 1:
+        return f"A_{j - 1}"
+    return "F" if net.conv else "X"
+
+
+def conv_name(i):
+    """Return conv block i's subscript, as the equations write it (Z_conv1, K_1)."""
+    return rf"\mathrm{{conv}}{i}"
+
+
+def conv_blocks(net, conv_steps):
+    """Draw each conv block's feature maps: the convolution's output, then pooled and through the activation.
+
+    Its equations go above its maps, not beside them: they are too wide for a side column.
+    """
+    f = FUNCTION_NAMES[net.activation]
+    for i, (z, a) in enumerate(conv_steps, 1):
+        prev = "X" if i == 1 else rf"A_{{{conv_name(i - 1)}}}"
+        c, k = net.conv_spec[i - 1]
+        st.latex(rf"Z_{{{conv_name(i)}}} = K_{i} \ast {prev} + b_{{{conv_name(i)}}}")
+        st.caption(f"{c} filters of {k}×{k}, each slid over the {prev_size(net, i)}×{prev_size(net, i)} "
+                   f"{'image' if i == 1 else 'maps'}: {c} maps of {z.shape[-1]}×{z.shape[-1]}.")
+        scale = float(np.abs(z).max()) or 1.0
+        st.plotly_chart(channel_grid(z, scale, f"Z conv{i}: what each filter finds", "Z"), key=f"weights_conv_z_{i}")
+        st.latex(rf"A_{{{conv_name(i)}}} = \mathrm{{{f}}}(\mathrm{{maxpool}}(Z_{{{conv_name(i)}}}))")
+        st.caption(f"Each 2×2 window keeps its largest value: {a.shape[-1]}×{a.shape[-1]} maps. (Pooling first "
+                   f"and {f} after give the same numbers, as {f} never decreases.)")
+        st.plotly_chart(channel_grid(a, float(np.abs(a).max()) or 1.0, f"A conv{i}: pooled, then {f}", "A"),
+                        key=f"weights_conv_a_{i}")
+    c, side = net.conv_spec[-1][0], conv_steps[-1][1].shape[-1]
+    st.latex(rf"F = \mathrm{{flatten}}(A_{{{conv_name(len(conv_steps))}}})")
+    st.caption(f"{c} maps of {side}×{side} laid end to end: {net.sizes[0]:,} numbers for the dense layers.")
+
+
+def prev_size(net, i):
+    """Return the side of the image or maps conv block i reads (28 for the first)."""
+    side = 28
+    for _, k in net.conv_spec[:i - 1]:
+        side = (side - k + 1) // 2
+    return side
+
+
+def conv_pixel(net, x, z1):
+    """Write out one output pixel of the first convolution: the patch, the kernel, their products and the sum."""
+    st.subheader("One pixel of the first convolution, written out")
+    c = len(z1)
+    clamp("weights_conv_channel", c - 1)
+    channel = st.number_input(f"Filter (0 to {c - 1})", min_value=0, max_value=c - 1, key="weights_conv_channel")
+    px = inspection.conv_pixel(net, x, channel, z1[channel])
+    k = len(px.kernel)
+    terms = [(f"{w:.2f}" if w >= 0 else f"({w:.2f})") + rf"\cdot{v:.2f}"
+             for w, v in zip(px.kernel.ravel(), px.patch.ravel()) if v][:3]  # the first inked pixels' terms
+    st.latex(rf"Z_{{\mathrm{{conv}}1}}[{channel}, {px.row}, {px.col}] = \sum_{{i,j=0}}^{{{k - 1}}} "
+             rf"K_1[{channel}, i, j]\; X[{px.row}+i, {px.col}+j] + b_{{\mathrm{{conv}}1}}[{channel}]")
+    shown = " + ".join(terms) + (r" + \dots" if len(terms) == 3 else "") if terms else "0"
+    st.latex(rf"= {shown} {'+' if px.bias >= 0 else '-'} {abs(px.bias):.3f} = {px.z:.3f}")
+    st.plotly_chart(figures.weights.conv_pixel(px.patch, px.kernel), key="weights_conv_pixel")
+    st.caption(f"Where filter {channel} answers this digit most strongly: row {px.row}, column {px.col} of its map. "
+               f"The {k * k} products (right) add up to {px.z - px.bias:.3f}; with the bias {px.bias:+.3f} that "
+               f"is {px.z:.3f}, the brightest pixel of map {channel} above. Slid to every position, the same sum "
+               "draws the whole map.")
+
+
 def forward(net, X, y):
     """Draw one test digit going through the network, each equation beside the numbers it gives."""
     st.header("The forward pass of one digit")
     st.caption("Like the classic notebook, this page writes one digit as a column X (784 × 1) and W1 as "
-               "(units × 784); the engine stores each W transposed, (784 × units), and computes x·W + b — "
-               "the same numbers.")
+               "(units × inputs); the engine stores each W transposed, (inputs × units), and computes x·W + b — "
+               "the same numbers." + (" A convolutional network first slides its filters over the digit as a "
+                                      "28×28 image; its dense layers then read the resulting maps." if net.conv
+                                      else ""))
     pick, button = st.columns([3, 1], vertical_alignment="bottom")
     clamp("weights_digit", len(X) - 1)
     i = pick.number_input(f"Test digit (0 to {len(X) - 1:,})", min_value=0, max_value=len(X) - 1, key="weights_digit")
     button.button("Random digit", key="weights_random_digit", on_click=pick_random_digit, args=(len(X),))
     steps = inspection.forward_pass(net, X[i])
+    conv_steps, steps = steps[:len(net.conv)], steps[len(net.conv):]
     f = FUNCTION_NAMES[net.activation]
     fires_above_zero = ACTIVATIONS[net.activation].silent_below_zero
     left, right = st.columns([1, 3], gap="large")
@@ -133,10 +207,11 @@ def forward(net, X, y):
         st.plotly_chart(figures.weights.input_image(X[i]), key="weights_input")
         st.caption(f"Its label: **{y[i]}**. 784 pixels, each ink/255.")
     with right:
+        if conv_steps:
+            conv_blocks(net, conv_steps)
         for j, (z, a) in enumerate(steps[:-1], 1):
-            prev = "X" if j == 1 else f"A_{j - 1}"
             eq, fig = st.columns([1, 3], vertical_alignment="center")
-            eq.latex(rf"Z_{j} = W_{j}\,{prev} + b_{j}")
+            eq.latex(rf"Z_{j} = W_{j}\,{input_name(net, j)} + b_{j}")
             eq.latex(rf"A_{j} = \mathrm{{{f}}}(Z_{j})")
             eq.caption(f"{int((a > 0).sum()):,} of {len(z):,} units fire (A > 0)." if fires_above_zero
                        else f"{len(z):,} units, A from {a.min():.2f} to {a.max():.2f}.")
@@ -144,15 +219,47 @@ def forward(net, X, y):
         L = len(steps)
         z, p = steps[-1]
         eq, fig = st.columns([1, 3], vertical_alignment="center")
-        eq.latex(rf"Z_{L} = W_{L}\,A_{L - 1} + b_{L}")
+        eq.latex(rf"Z_{L} = W_{L}\,{input_name(net, L)} + b_{L}")
         eq.latex(rf"A_{L} = \mathrm{{softmax}}(Z_{L})")
         eq.caption(f"It reads **{int(p.argmax())}** ({p.max():.1%} sure); the label is {y[i]}.")
         fig.plotly_chart(figures.drawing.probability_bars(p, int(p.argmax())), key="weights_probs")
+    if conv_steps:
+        conv_pixel(net, X[i], conv_steps[0][0])
 
 
 def copy_again(model):
     """Throw the backward pass's copy away: the next one copies the model as it is now."""
     me.stepper(model, fresh=True)
+
+
+def conv_backward(net, blocks):
+    """Draw the conv blocks' backward pass, last block first, and the first filters' gradients as small images."""
+    f = FUNCTION_NAMES[net.activation]
+    for block in reversed(blocks):
+        i, name = block.i, conv_name(block.i)
+        eq, fig = st.columns([2, 3], vertical_alignment="center")  # wider equations than a dense layer's
+        if i == len(blocks):
+            eq.latex(rf"dA_{{{name}}} = \mathrm{{unflatten}}(dF)")
+        eq.latex(rf"dZ_{{{name}}} = \mathrm{{unpool}}(dA_{{{name}}} \circ \mathrm{{{f}}}'(\cdot))")
+        eq.caption("Each 2×2 window's gradient goes back to its largest value only; the other three pixels get 0: "
+                   f"{int(np.count_nonzero(block.dZ)):,} of {block.dZ.size:,} pass a gradient back.")
+        prev = "X" if i == 1 else rf"A_{{{conv_name(i - 1)}}}"
+        eq.latex(rf"dK_{i} = dZ_{{{name}}} \star {prev}")
+        eq.latex(rf"db_{{{name}}} = \textstyle\sum_{{r,s}} dZ_{{{name}}}[\cdot, r, s]")
+        eq.caption(f"Each kernel weight's gradient adds dZ times the {'pixel' if i == 1 else 'value'} it met, over "
+                   f"every position; a bias's adds its map's dZ. dK{i}'s largest entry is "
+                   f"{np.abs(block.dK).max():.3g}.")
+        if i > 1:
+            eq.latex(rf"dA_{{{conv_name(i - 1)}}} = dZ_{{{name}}} \ast \mathrm{{rot180}}(K_{i})")
+        scale = float(np.abs(block.dZ).max()) or 1.0
+        fig.plotly_chart(channel_grid(block.dZ, scale, f"dZ conv{i}: one map per filter", "dZ", "+.2g"),
+                         key=f"weights_backprop_conv_dz_{i}")
+    dK1 = blocks[0].dK[:, 0]
+    st.subheader("dK1: the first filters' gradients")
+    st.plotly_chart(channel_grid(dK1, inspection.robust_scale(dK1), f"dK1 of the {len(dK1)} filters", "dK1", "+.2g"),
+                    key="weights_backprop_dk1")
+    st.caption("Red: the update lowers those weights; blue: raises them. A filter whose map this digit barely "
+               "reaches gets almost no gradient.")
 
 
 def backward(model, X, y):
@@ -164,6 +271,7 @@ def backward(model, X, y):
                "are left out.")
     i = st.session_state["weights_digit"]  # the forward section's digit
     stepper = me.stepper(model)
+    net = model.net
     lr_col, fresh_col = st.columns([3, 1], vertical_alignment="bottom")
     lr = lr_col.number_input("Learning rate α of the update", min_value=1e-4, max_value=10.0, value=0.1,
                              step=0.05, format="%g", key="weights_backprop_lr",
@@ -173,10 +281,10 @@ def backward(model, X, y):
                      help="Forget the updates applied to the copy and copy the model as it is now.")
     before, after = stepper.step(X[i], y[i], lr, apply=False)
     layers, L = before.layers, len(before.layers)
-    f = FUNCTION_NAMES[model.net.activation]
+    f = FUNCTION_NAMES[net.activation]
     st.latex(rf"\mathcal{{L}} = -\log A_{L}[y] = -\log {before.p[before.label]:.4g} = {before.loss:.4g}")
     for layer in reversed(layers):
-        j, prev = layer.j, "X" if layer.j == 1 else f"A_{layer.j - 1}"
+        j, prev = layer.j, input_name(net, layer.j)
         eq, fig = st.columns([1, 3], vertical_alignment="center")
         if j == L:
             eq.latex(rf"dZ_{L} = A_{L} - Y")
@@ -192,22 +300,28 @@ def backward(model, X, y):
         eq.caption(f"dW{j} is {units:,} × {n_in:,}: its largest entry is {np.abs(layer.dW).max():.3g}, "
                    f"its norm {np.linalg.norm(layer.dW):.3g}.")
         if layer.dA_prev is not None:
-            eq.latex(rf"dA_{j - 1} = W_{j}^\top dZ_{j}")
+            eq.latex(rf"d{'F' if j == 1 else f'A_{j - 1}'} = W_{j}^\top dZ_{j}")
         fig.plotly_chart(figures.weights.bias_bars(layer.dZ, f"dZ{j}", f"dZ{j} = db{j}, one bar per unit"),
                          key=f"weights_backprop_dz_{j}")
-    dW1 = layers[0].dW
-    units = backprop.strongest_units(dW1, BACKWARD_UNITS)
-    cols = inspection.grid_columns(len(units))
-    st.subheader("dW1 of the units this digit moves most")
-    st.plotly_chart(figures.weights.gradient_grid(inspection.tile(dW1[:, units].T, cols),
-                                                  inspection.robust_scale(dW1[:, units]), cols, units),
-                    key="weights_backprop_dw1")
-    st.caption("Column k of dW1 is dZ1[k] times the digit itself: a unit's gradient is the digit's picture, "
-               "scaled by how much that unit should change. Red: the update lowers those weights; blue: raises them.")
+    if before.conv:
+        conv_backward(net, before.conv)
+    else:
+        dW1 = layers[0].dW
+        units = backprop.strongest_units(dW1, BACKWARD_UNITS)
+        cols = inspection.grid_columns(len(units))
+        st.subheader("dW1 of the units this digit moves most")
+        st.plotly_chart(figures.weights.gradient_grid(inspection.tile(dW1[:, units].T, cols),
+                                                      inspection.robust_scale(dW1[:, units]), cols, units),
+                        key="weights_backprop_dw1")
+        st.caption("Column k of dW1 is dZ1[k] times the digit itself: a unit's gradient is the digit's picture, "
+                   "scaled by how much that unit should change. Red: the update lowers those weights; blue: raises "
+                   "them.")
     st.subheader("One gradient-descent update")
     eq, fig = st.columns([1, 3], vertical_alignment="center")
     eq.latex(r"W_j \leftarrow W_j - \alpha\, dW_j")
     eq.latex(r"b_j \leftarrow b_j - \alpha\, db_j")
+    if before.conv:
+        eq.latex(r"K_i \leftarrow K_i - \alpha\, dK_i")
     eq.latex(rf"\mathcal{{L}}: {before.loss:.4g} \to {after.loss:.4g}")
     eq.caption(f"Before: {before.loss:.4g}, it read **{int(before.p.argmax())}** ({before.p.max():.1%}); after: "
                f"**{int(after.p.argmax())}** ({after.p.max():.1%}). The label is {before.label}.")
@@ -289,14 +403,10 @@ def view():
     start = start_weights(model, continued)
     if model.net.conv:
         filters(model.net)
-        st.header("The forward pass of one digit")
-        st.caption("This section writes out a fully connected network's equations from the 784 pixels on; a "
-                   "convolutional network's first layers are filters, shown above. Its dense layers' weights follow.")
-        st.caption("The backward pass of one digit, likewise, is written out for fully connected networks.")
     else:
         neurons(model.net, X, y, start)
-        forward(model.net, X, y)
-        backward(model, X, y)
+    forward(model.net, X, y)
+    backward(model, X, y)
     matrices(model.net)
     distributions(model.net, start, continued)
     health(run)

@@ -4,7 +4,7 @@ import numpy as np
 
 from nn.explain.backprop import Stepper, backward_pass
 from nn.network import Network
-from tests.test_app_weights import charts, figure, finished_run, session_with, values
+from tests.test_app_weights import charts, figure, finished_run, session_with, values, values_2d
 from ui import session as state
 
 
@@ -93,3 +93,34 @@ def test_a_two_layer_models_backward_pass_layer_by_layer(open_page):
     assert r"dZ_2 = dA_2 \circ \mathrm{tanh}'(Z_2)" in latex(at)
     apply(at, 1)
     np.testing.assert_array_equal(net.dense[0].W, Network((20, 12), "tanh", seed=1).dense[0].W)
+
+
+def test_a_conv_models_backward_pass_through_its_blocks_on_a_copy(open_page):
+    run = finished_run(conv=((4, 5), (6, 3)), hidden=(16,))
+    me = session_with(run)
+    at = open_page("weights", session={"session": me})
+    assert not at.exception
+    original = {name: p.tobytes() for name, p, _ in run.net.params()}
+    eqs = latex(at)
+    assert r"dW_1 = dZ_1\,F^\top" in eqs and r"dF = W_1^\top dZ_1" in eqs
+    assert r"dA_{\mathrm{conv}2} = \mathrm{unflatten}(dF)" in eqs
+    assert r"dK_1 = dZ_{\mathrm{conv}1} \star X" in eqs
+    assert r"dK_2 = dZ_{\mathrm{conv}2} \star A_{\mathrm{conv}1}" in eqs
+    assert r"dA_{\mathrm{conv}1} = dZ_{\mathrm{conv}2} \ast \mathrm{rot180}(K_2)" in eqs
+    assert r"K_i \leftarrow K_i - \alpha\, dK_i" in eqs
+    assert "weights_backprop_dw1" not in charts(at)  # W1 reads the maps, not pixels: no 28×28 gradient images
+    x, label = digit_of(at)
+    want = backward_pass(Stepper(run.net).net, x, label)
+    for layer in want.layers:
+        shown = values(figure(at, f"weights_backprop_dz_{layer.j}")["data"][0]["y"])
+        np.testing.assert_allclose(shown, layer.dZ, rtol=1e-5, atol=1e-7)
+    for block, (channels, side) in zip(want.conv, ((4, 24), (6, 10))):
+        dz = figure(at, f"weights_backprop_conv_dz_{block.i}")
+        assert dz["data"][1]["text"] == [str(c) for c in range(channels)]
+        assert (values_2d(dz["data"][0]["z"]).shape[1] + 1) % (side + 1) == 0
+    assert figure(at, "weights_backprop_dk1")["data"][1]["text"] == ["0", "1", "2", "3"]
+    apply(at, 2)
+    assert me.stepper(me.model()).steps == 2
+    stepped = me.stepper(me.model()).net
+    assert not np.array_equal(stepped.conv[0].W, run.net.conv[0].W)  # the copy's filters moved
+    assert {name: p.tobytes() for name, p, _ in run.net.params()} == original  # the run's did not

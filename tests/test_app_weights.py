@@ -68,6 +68,14 @@ def values(array):
     return np.asarray(array, dtype=float)
 
 
+def values_2d(rows):
+    """Return a heatmap's z as a 2-D NumPy array, whether sent as nested lists or as Plotly's base64 arrays."""
+    if isinstance(rows, dict):
+        shape = tuple(int(n) for n in str(rows["shape"]).split(","))
+        return values(rows).reshape(shape)
+    return np.array([values(row) for row in rows])
+
+
 def test_pretrained_model_is_shown_before_any_training(open_weights):
     at = open_weights()
     n = state.pretrained().net.sizes[1]
@@ -173,15 +181,42 @@ def test_a_live_run_shows_the_step_and_the_weights_it_has_now(open_weights):
         run.join(30)
 
 
-def test_a_conv_model_shows_its_filters_and_says_which_sections_are_for_dense_nets(open_weights):
-    run = finished_run(conv=((4, 5),), hidden=(16,))
+def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(open_weights):
+    run = finished_run(conv=((4, 5), (6, 3)), hidden=(16,))
     at = open_weights(session_with(run))
     assert not at.exception
-    assert "conv4x5-576-16-10" in at.info[0].value
+    assert "conv4x5-conv6x3-150-16-10" in at.info[0].value
     filters = figure(at, "weights_filters")
     assert filters["data"][0]["type"] == "heatmap" and filters["data"][1]["text"] == ["0", "1", "2", "3"]
-    assert "weights_grid" not in charts(at) and "weights_input" not in charts(at)
+    assert "weights_grid" not in charts(at)  # single 28×28 neurons are for dense nets
     assert "4 small 5×5 filters" in captions(at) and "fully connected" in captions(at)
     assert {"weights_matrix", "weights_bias", "weights_hist", "weights_health_grad"} <= charts(at)
     assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # its start is rebuilt from its settings
-    assert len(at.radio(key="weights_layer").options) == 2  # the dense layers W1 (576 × 16) and W2
+    assert len(at.radio(key="weights_layer").options) == 2  # the dense layers W1 (150 × 16) and W2
+
+    # The forward pass: each block's maps, the flattened features, then the dense layers reading F.
+    eqs = [x.value.strip("$\n") for x in at.latex]
+    assert r"Z_{\mathrm{conv}1} = K_1 \ast X + b_{\mathrm{conv}1}" in eqs
+    assert r"Z_{\mathrm{conv}2} = K_2 \ast A_{\mathrm{conv}1} + b_{\mathrm{conv}2}" in eqs
+    assert r"F = \mathrm{flatten}(A_{\mathrm{conv}2})" in eqs and r"Z_1 = W_1\,F + b_1" in eqs
+    for key, channels, side in (("z_1", 4, 24), ("a_1", 4, 12), ("z_2", 6, 10), ("a_2", 6, 5)):
+        maps = figure(at, f"weights_conv_{key}")
+        assert maps["data"][1]["text"] == [str(c) for c in range(channels)]  # one numbered tile per channel
+        assert (values_2d(maps["data"][0]["z"]).shape[1] + 1) % (side + 1) == 0  # tiles of the map's own size
+    assert "150 numbers for the dense layers" in captions(at)
+    assert "weights_probs" in charts(at)
+
+    # One pixel of the first convolution: the brightest of the chosen filter's map, its sum written out.
+    splits = state.shared_splits("sample")
+    x = splits.X_test[at.number_input(key="weights_digit").value]
+    at.number_input(key="weights_conv_channel").set_value(2).run()
+    z1 = run.net.trace(x[None])[0][0][0, 2]  # the engine's own map of filter 2
+    r, c = np.unravel_index(np.argmax(z1), z1.shape)
+    pixel = figure(at, "weights_conv_pixel")
+    patch, kernel, products = (values_2d(t["z"]) for t in pixel["data"])
+    np.testing.assert_allclose(patch, x.reshape(28, 28)[r:r + 5, c:c + 5], rtol=1e-6)
+    np.testing.assert_allclose(kernel, run.net.conv[0].W[2, 0], rtol=1e-6)
+    np.testing.assert_allclose(products, patch * kernel, rtol=1e-5, atol=1e-7)
+    sums = [e for e in [x.value.strip("$\n") for x in at.latex] if e.startswith("=")]
+    assert sums and sums[0].endswith(f"= {z1.max():.3f}")  # the written-out sum is the map's brightest pixel
+    assert f"row {r}, column {c}" in captions(at)

@@ -27,6 +27,17 @@ def loss_of(net, x, label):
     return float(-np.log(net.predict_proba(x[None, :])[0, label]))
 
 
+def slope(net, x, label, array, at, h=1e-6):
+    """Return dL/d array[at] by central differences: nudge that one parameter both ways and watch the loss."""
+    keep = array[at]
+    array[at] = keep + h
+    up = loss_of(net, x, label)
+    array[at] = keep - h
+    down = loss_of(net, x, label)
+    array[at] = keep
+    return (up - down) / (2 * h)
+
+
 def test_one_hidden_layer_matches_the_classic_notebooks_backward_prop(digit):
     x, label = digit
     net = with_biases(Network((10,), dtype=np.float64, seed=3))
@@ -70,26 +81,14 @@ def test_two_hidden_layers_match_finite_differences_and_the_engines_gradients(di
         np.testing.assert_allclose(layer.db, d.db, rtol=1e-12, atol=1e-15)
 
     rng = np.random.default_rng(0)  # an independent check: nudge single weights and watch the loss
-    h = 1e-6
     for layer, d in zip(shown.layers, net.dense):
         for _ in range(4):
             i, k = rng.integers(d.W.shape[0]), rng.integers(d.W.shape[1])
             if layer.j == 1:
                 i = int(np.argmax(x))  # an inked pixel: an empty one has a zero gradient whatever the maths
-            keep = d.W[i, k]
-            d.W[i, k] = keep + h
-            up = loss_of(net, x, label)
-            d.W[i, k] = keep - h
-            down = loss_of(net, x, label)
-            d.W[i, k] = keep
-            assert layer.dW[i, k] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-9)
+            assert layer.dW[i, k] == pytest.approx(slope(net, x, label, d.W, (i, k)), rel=1e-5, abs=1e-9)
         k = rng.integers(len(d.b))
-        d.b[k] += h
-        up = loss_of(net, x, label)
-        d.b[k] -= 2 * h
-        down = loss_of(net, x, label)
-        d.b[k] += h
-        assert layer.db[k] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-9)
+        assert layer.db[k] == pytest.approx(slope(net, x, label, d.b, k), rel=1e-5, abs=1e-9)
         assert layer.dZ == pytest.approx(layer.db)  # one digit: db = dZ
 
 
@@ -120,6 +119,78 @@ def test_the_units_drawn_are_those_with_the_largest_gradient_images():
     assert list(strongest_units(dW1, 3)) == [3, 1, 4]
 
 
-def test_a_conv_network_is_refused_in_plain_words(digit):
-    with pytest.raises(ValueError, match="fully connected"):
-        backward_pass(Network((8,), conv=((2, 5),)), *digit)
+def conv_net(seed=6):
+    """Return a float64 net with two conv blocks and non-zero biases everywhere (x: 28 -> 24 -> 12 -> 10 -> 5)."""
+    net = with_biases(Network((8,), "tanh", dtype=np.float64, seed=seed, conv=((3, 5), (4, 3))))
+    rng = np.random.default_rng(seed)
+    for c in net.conv:
+        c.b[:] = 0.1 * rng.standard_normal(c.b.shape)
+    return net
+
+
+def test_a_conv_networks_blocks_match_the_engine_and_finite_differences(digit):
+    x, label = digit
+    net = conv_net()
+    shown = backward_pass(Stepper(net).net, x, label)
+    assert [b.i for b in shown.conv] == [1, 2] and [layer.j for layer in shown.layers] == [1, 2]
+    assert [b.dZ.shape for b in shown.conv] == [(3, 24, 24), (4, 10, 10)]
+    assert [b.dA.shape for b in shown.conv] == [(3, 12, 12), (4, 5, 5)]
+
+    engine = conv_net()  # a second network, same weights: the engine's own backward on the batch of one
+    loss, _ = engine.gradients(x[None, :], np.array([label]))
+    assert shown.loss == pytest.approx(loss, rel=1e-12)
+    for block, c in zip(shown.conv, engine.conv):
+        np.testing.assert_allclose(block.dK, c.dW, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(block.db, c.db, rtol=1e-12, atol=1e-15)
+
+    rng = np.random.default_rng(1)  # independent: nudge single kernel weights and biases
+    for block, c in zip(shown.conv, net.conv):
+        for _ in range(4):
+            at = tuple(int(rng.integers(n)) for n in c.W.shape)
+            assert block.dK[at] == pytest.approx(slope(net, x, label, c.W, at), rel=1e-5, abs=1e-9)
+        for k in range(len(c.b)):  # every bias: the blank margin's tied pooling windows reach each of them
+            assert block.db[k] == pytest.approx(slope(net, x, label, c.b, k), rel=1e-5, abs=1e-9)
+
+
+def test_a_conv_networks_equations_hold_with_their_numbers(digit):
+    """Each equation the page writes for a conv block, checked with direct loops over its numbers."""
+    x, label = digit
+    net = conv_net()
+    shown = backward_pass(Stepper(net).net, x, label)
+    one, two = shown.conv
+    np.testing.assert_allclose(two.dA.ravel(), shown.layers[0].dA_prev, rtol=1e-12)  # dA_conv2 = unflatten(dF)
+    assert shown.layers[0].dA_prev.shape == (4 * 5 * 5,)
+    for block in shown.conv:
+        np.testing.assert_allclose(block.db, block.dZ.sum(axis=(1, 2)), rtol=1e-10, atol=1e-15)  # db = Σ dZ
+        c, h, w = block.dA.shape  # unpool: each window's gradient reaches only its largest Z, as dA ∘ f'
+        windows = block.Z[:, :2 * h, :2 * w].reshape(c, h, 2, w, 2)
+        grads = block.dZ[:, :2 * h, :2 * w].reshape(c, h, 2, w, 2)
+        largest = windows == windows.max(axis=(2, 4), keepdims=True)
+        assert not grads[~largest].any()
+        through = block.dA * (1 - block.A ** 2)  # tanh'(pooled Z) = 1 - A²
+        np.testing.assert_allclose(grads.sum(axis=(2, 4)), through, rtol=1e-10, atol=1e-15)
+    image = x.reshape(28, 28)
+    k = one.dK.shape[-1]
+    for c in range(one.dK.shape[0]):  # dK1 = dZ_conv1 ⋆ X: each weight, dZ times the pixel it met, summed
+        direct = [[(one.dZ[c] * image[i:i + 24, j:j + 24]).sum() for j in range(k)] for i in range(k)]
+        np.testing.assert_allclose(one.dK[c, 0], direct, rtol=1e-10, atol=1e-15)
+    K2 = net.conv[1].W  # dA_conv1 = dZ_conv2 ∗ rot180(K2): each input pixel gathers from the outputs it fed
+    dA1 = np.zeros_like(one.dA)
+    for ci in range(3):
+        for r in range(12):
+            for s in range(12):
+                dA1[ci, r, s] = sum(two.dZ[co, r - i, s - j] * K2[co, ci, i, j] for co in range(4)
+                                    for i in range(3) for j in range(3) if 0 <= r - i < 10 and 0 <= s - j < 10)
+    np.testing.assert_allclose(one.dA, dA1, rtol=1e-10, atol=1e-15)
+
+
+def test_a_conv_networks_update_moves_only_the_copy(digit):
+    x, label = digit
+    net = conv_net()
+    original = {name: p.tobytes() for name, p, _ in net.params()}
+    stepper = Stepper(net)
+    before, after = stepper.step(x, label, 0.05)
+    assert after.loss < before.loss and stepper.steps == 1
+    for block, c, src in zip(before.conv, stepper.net.conv, net.conv):
+        np.testing.assert_allclose(c.W, src.W - 0.05 * block.dK, rtol=1e-12, atol=1e-15)  # K ← K − α dK
+    assert {name: p.tobytes() for name, p, _ in net.params()} == original

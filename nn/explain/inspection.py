@@ -114,11 +114,45 @@ def unit(net, unit_index, X, y, k=8):
 
 
 def forward_pass(net, x):
-    """Return [(z, a)] per dense layer for one digit x (784,), each (units,): ``Network.trace`` of that one digit.
+    """Return [(z, a)] for one digit x (784,): ``Network.trace`` of that one digit, without the batch axis.
 
-    A conv net's conv blocks are left out: its first dense layer reads their features, not x.
+    A conv net's first ``len(net.conv)`` steps are its blocks: z the convolution's output
+    (channels, Ho, Wo), a the block's output after pooling and the activation
+    (channels, Ho // 2, Wo // 2).  Then one step per dense layer, each (units,), the last
+    (logits, probabilities).
     """
-    return [(z[0], a[0]) for z, a in net.trace(np.reshape(x, (1, -1)))[len(net.conv):]]
+    return [(z[0], a[0]) for z, a in net.trace(np.reshape(x, (1, -1)))]
+
+
+@dataclass(frozen=True)
+class ConvPixel:
+    """One output pixel of the first conv layer, written out: z = sum(kernel * patch) + bias."""
+
+    channel: int
+    row: int  # where in the output map (Ho, Wo); the patch starts at this pixel of the input
+    col: int
+    patch: np.ndarray  # (K, K) the input pixels under the kernel
+    kernel: np.ndarray  # (K, K) the channel's weights, a copy
+    bias: float
+
+    @property
+    def z(self):
+        """Return the pixel's value, the sum of kernel × patch plus the bias."""
+        return float((self.kernel * self.patch).sum() + self.bias)
+
+
+def conv_pixel(net, x, channel, z):
+    """Return the ConvPixel where first-layer filter ``channel`` answers digit x (784,) most: the argmax of z (Ho, Wo).
+
+    z is that channel's output map from ``forward_pass``; the kernel and bias are read once,
+    so the written-out sum holds even while a run rewrites the weights.
+    """
+    conv = net.conv[0]
+    k = conv.k
+    row, col = (int(v) for v in np.unravel_index(np.argmax(z), z.shape))
+    image = np.asarray(x, dtype=np.float32).reshape(SIDE, SIDE)  # the network's first conv is 'valid': no padding
+    return ConvPixel(channel, row, col, image[row:row + k, col:col + k].copy(), conv.W[channel, 0].copy(),
+                     float(conv.b[channel]))
 
 
 def health(history):

@@ -34,10 +34,12 @@ def unit_grid(tiles, scale, cols, first, count, selected=None):
                    **IMAGE_AXES)
 
 
-def filter_grid(tiles, scale, side, cols, count):
-    """Return one heatmap of conv filters laid out by ``inspection.tile(..., side=side)``, each numbered above it.
+def channel_grid(tiles, scale, side, cols, count, title, name="weight", tick="+.2f"):
+    """Return one heatmap of per-channel images laid out by ``inspection.tile(..., side=side)``, each numbered above.
 
-    The diverging scale as for units: red weights answer ink there, blue ones are held back by it.
+    For a conv layer's filters, its feature maps or their gradients: on the diverging scale
+    ±scale as for units (red positive: a weight answering ink, a map firing), its colour bar
+    in ``name``'s units.
     """
     step = side + 1
     r, c = np.divmod(np.arange(count), cols)
@@ -45,8 +47,34 @@ def filter_grid(tiles, scale, side, cols, count):
               "text": [str(i) for i in range(count)], "textposition": "top center",
               "textfont": {"size": 10, "color": LABEL}, "hoverinfo": "skip", "showlegend": False}
     rows = tiles.shape[0] // step + 1
-    return _figure([_coded_heatmap(tiles, scale, hoverinfo="skip"), labels], 100 + 70 * rows,
-                   f"{count} filters of {side}×{side} weights", **IMAGE_AXES)
+    return _figure([_coded_heatmap(tiles, scale, name, tick, hoverinfo="skip"), labels], 100 + 70 * rows, title,
+                   **IMAGE_AXES)
+
+
+def conv_pixel(patch, kernel):
+    """Return the patch (K, K) of pixels, the kernel (K, K) and their product side by side, each cell's number on it.
+
+    The sum of the third panel plus the bias is one output pixel of the convolution.
+    """
+    k = len(kernel)
+    products = patch * kernel
+    limit = float(np.abs(kernel).max()) or 1.0
+    panels = [("the pixels X under it", patch, 0, 1, INK_ON_PAPER),
+              ("× the filter's weights K", kernel, -limit, limit, DIVERGING),
+              ("= their products", products, -float(np.abs(products).max() or 1), float(np.abs(products).max() or 1),
+               DIVERGING)]
+    data, axes = [], {}
+    for i, (title, z, lo, hi, scale) in enumerate(panels, 1):
+        n = "" if i == 1 else i  # Plotly names the first axes x and y, then x2, y2, ...
+        data.append({"type": "heatmap", "z": z.astype(np.float32), "zmin": lo, "zmax": hi, "colorscale": scale,
+                     "showscale": False, "xaxis": f"x{n}", "yaxis": f"y{n}", "texttemplate": "%{z:.2f}",
+                     "textfont": {"size": 9}, "hovertemplate": f"{title}: %{{z:.4f}}<extra></extra>"})
+        axes[f"xaxis{n}"] = {"domain": [(i - 1) / 3 + 0.01, i / 3 - 0.01], "visible": False, "anchor": f"y{n}",
+                             "constrain": "domain", "title": {"text": title}}  # square cells, centred under notes
+        axes[f"yaxis{n}"] = {"visible": False, "autorange": "reversed", "scaleanchor": f"x{n}", "anchor": f"x{n}"}
+    notes = [{"text": title, "xref": "paper", "yref": "paper", "x": (i - 0.5) / 3, "y": 1.0, "yanchor": "bottom",
+              "showarrow": False, "font": {"size": 12}} for i, (title, *_) in enumerate(panels, 1)]
+    return _figure(data, 60 + 32 * k, annotations=notes, margin={"l": 10, "r": 10, "t": 30, "b": 10}, **axes)
 
 
 def unit_image(weights, scale, title):
