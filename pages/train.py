@@ -240,9 +240,8 @@ def share_link(config):
 
 
 def take_home(model, running):
-    """Offer the model's training as a standalone NumPy script and as a Jupyter notebook, for fully connected nets."""
+    """Offer the model's training as a standalone NumPy script and as a Jupyter notebook."""
     why = ("Pause or stop the run first." if running else
-           "The script writes out fully connected networks only: this one has conv layers." if model.net.conv else
            "This model's file does not record how it was trained." if model.training is None else None)
     name = f"mnist-{model.net.describe()}"
     row = st.container(horizontal=True)
@@ -254,8 +253,6 @@ def take_home(model, running):
     row.download_button("Download as a notebook (.ipynb)", lambda: model.take_home("notebook"), key="download_notebook",
                         file_name=f"{name}.ipynb", mime="application/x-ipynb+json", disabled=why is not None,
                         help=why or "The same code as a Jupyter notebook, its learning curves plotted at the end.")
-    if model.net.conv:
-        st.caption("The script and notebook cover fully connected networks; a conv run can be downloaded as weights.")
 
 
 def model_files():

@@ -17,8 +17,12 @@ def buttons(at):
     return [found[key] for key in KEYS]
 
 
-def test_a_finished_runs_script_and_notebook(open_page):
-    run = finished_run(hidden=(16,), optimizer="momentum", lr=0.05)
+@pytest.mark.parametrize(("settings", "written"), [
+    (dict(hidden=(16,), optimizer="momentum", lr=0.05), ["HIDDEN = [16]", "OPTIMIZER = 'momentum'", "LR = 0.05"]),
+    (dict(conv=((4, 5),), hidden=(16,)), ["CONV = [[4, 5]]", "HIDDEN = [16]", "def conv_backward("]),
+], ids=["dense", "conv"])
+def test_a_finished_runs_script_and_notebook(open_page, settings, written):
+    run = finished_run(**settings)
     me = session_with(run)
     at = open_page("train", session={"session": me})
     for button in buttons(at):
@@ -26,11 +30,12 @@ def test_a_finished_runs_script_and_notebook(open_page):
     model = me.model()
     text = model.take_home("script").decode()
     compile(text, "mnist.py", "exec")
-    assert "HIDDEN = [16]" in text and "OPTIMIZER = 'momentum'" in text and "LR = 0.05" in text
+    assert all(line in text for line in written)
     assert f"{run.test_acc:.2%}" in text
     book = nbformat.reads(model.take_home("notebook").decode(), as_version=4)
     nbformat.validate(book)
-    assert any("def backward_prop(" in cell.source for cell in book.cells)
+    for name in ("def backward_prop(", written[-1]):
+        assert any(name in cell.source for cell in book.cells if cell.cell_type == "code")
 
 
 def test_the_pretrained_models_script_says_it_leaves_augmentation_out(open_page):
@@ -40,14 +45,17 @@ def test_the_pretrained_models_script_says_it_leaves_augmentation_out(open_page)
     assert "HIDDEN = [512, 256]" in text and "augmentation" in text
 
 
-@pytest.mark.parametrize(("model", "why"), [
-    (state.Model(Network((16,), conv=((4, 5),)), "uploaded conv.npz",
-                 {"training": TrainConfig(hidden=(16,), conv=((4, 5),)).to_dict()}), "fully connected networks only"),
-    (state.Model(Network((16,)), "uploaded bare.npz", {}), "does not record how it was trained"),
-], ids=["conv", "no settings"])
-def test_a_model_that_cannot_be_written_out_says_why(open_page, model, why):
+def test_a_model_that_cannot_be_written_out_says_why(open_page):
+    model = state.Model(Network((16,)), "uploaded bare.npz", {})
     at = open_page("train", session={"session": session_with(uploaded=model)})
     for button in buttons(at):
-        assert button.disabled and why in button.help
-    if model.net.conv:
-        assert any("fully connected networks" in c.value for c in at.caption)
+        assert button.disabled and "does not record how it was trained" in button.help
+
+
+def test_an_uploaded_conv_models_buttons_are_on(open_page):
+    config = TrainConfig(hidden=(16,), conv=((4, 5),))
+    model = state.Model(Network.from_config(config), "uploaded conv.npz", {"training": config.to_dict()})
+    at = open_page("train", session={"session": session_with(uploaded=model)})
+    for button in buttons(at):
+        assert not button.disabled
+    assert "CONV = [[4, 5]]" in model.take_home("script").decode()

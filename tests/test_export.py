@@ -14,13 +14,15 @@ import pytest
 
 from nn.data import make_splits, read_dataset
 from nn.files.model_file import save_model
-from nn.files.script import ExportError, notebook, script
+from nn.files.script import notebook, script
 from nn.settings import TrainConfig
 from nn.train import Trainer
 
 TOLERANCE = 0.005  # half a point of test accuracy, as issue 14 asks
 
-# One run per optimiser, between them every activation, init, schedule, full and mini batches, L2 and dropout.
+# One run per optimiser, between them every activation, init, schedule, full and mini batches, L2 and dropout;
+# then conv runs: one block (its input is the data, so no dA), and two blocks, the second's dA added back (col2im)
+# onto an image whose odd side the pooling cuts (28 - 4 + 1 = 25).
 RUNS = {
     "adam-relu": dict(hidden=(32,), epochs=2),
     "adam-sigmoid-dropout-l2-cosine": dict(hidden=(32, 16), activation="sigmoid", lr=0.01, dropout=0.2, l2=1.0,
@@ -30,7 +32,11 @@ RUNS = {
                                       lr=0.05, schedule="step", epochs=2),
     "rmsprop-tanh-xavier-subset": dict(hidden=(20,), optimizer="rmsprop", activation="tanh", init="xavier",
                                        train_size=1000, epochs=2),
+    "conv-adam": dict(conv=((4, 5),), hidden=(16,), epochs=2),
+    "two-conv-blocks-momentum-dropout-l2": dict(conv=((4, 4), (8, 3)), hidden=(16,), optimizer="momentum", lr=0.05,
+                                                dropout=0.2, l2=1.0, epochs=2),
 }
+CONV_RUN = TrainConfig(**RUNS["conv-adam"])
 
 
 @pytest.fixture(scope="module")
@@ -100,18 +106,27 @@ def test_the_script_uses_only_numpy_and_says_what_it_leaves_out():
     assert "def tanh(" not in text and "beta1" in text  # only the run's own activation and optimiser are written
 
 
-def test_a_conv_run_is_refused_in_plain_words():
-    with pytest.raises(ExportError, match="fully connected networks only"):
-        script(TrainConfig(conv=((4, 5),), hidden=(16,)))
+def test_only_a_conv_runs_script_holds_the_conv_code():
+    dense, conv = script(TrainConfig(hidden=(16,))), script(CONV_RUN)
+    conv_functions = ("kernel_rows", "conv_forward", "conv_backward", "pool_forward", "pool_backward")
+    for name in conv_functions:
+        assert f"\ndef {name}(" in conv and f"def {name}(" not in dense
+    assert "sliding_window_view" not in dense and "CONV =" not in dense
+    assert "CONV = [[4, 5]]" in conv and "HIDDEN = [16]" in conv and "conv4x5-576-16-10 network" in conv
+    for name in ("init_params", "forward_prop", "backward_prop", "update_params", "gradient_descent"):
+        assert f"\ndef {name}(" in conv
+    assert set(re.findall(r"^\s*(?:import|from) (\w+)", conv, re.M)) == {"math", "numpy", "argparse"}
 
 
-def test_the_notebook_is_valid_and_its_cells_run_as_a_script(splits, sample_file, tmp_path):
-    config = TrainConfig(hidden=(32,), epochs=2)
+@pytest.mark.parametrize("config", [TrainConfig(hidden=(32,), epochs=2), CONV_RUN], ids=["dense", "conv"])
+def test_the_notebook_is_valid_and_its_cells_run_as_a_script(splits, sample_file, tmp_path, config):
     _, want = trained(splits, config).test()
     book = nbformat.reads(notebook(config, data=str(sample_file)), as_version=4)
     nbformat.validate(book)
     code = [cell.source for cell in book.cells if cell.cell_type == "code"]
     assert code[-1].startswith("import matplotlib.pyplot as plt")  # the learning curves, at the end
+    text = script(config)
+    assert len(code) == 8 and all(cell in text for cell in code[:-2])  # the script's code, then train, plot
     # No matplotlib here (the app does not need it): a stand-in records what the last cell plots.
     stub = tmp_path / "matplotlib"
     stub.mkdir()

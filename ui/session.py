@@ -103,7 +103,7 @@ class Model:
     def take_home(self, kind):
         """Return the model's training run as a NumPy script ('script') or a Jupyter notebook ('notebook'), as bytes.
 
-        Raises ExportError (``nn.files.script``) for a conv network.  Needs ``training``.
+        Needs ``training``.
         """
         note = "" if self.accuracy is None else f"The run reached a test accuracy of {self.accuracy:.2%}."
         export = script if kind == "script" else notebook

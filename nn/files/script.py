@@ -4,7 +4,11 @@ The code is the classic notebook's (``nn/classic.py``: ``init_params``, ``forwar
 ``backward_prop``, ``update_params``, ``gradient_descent``) generalised to the run's layers,
 activation, optimiser, L2 penalty, dropout and schedule, with the run's settings at the top.
 Only the run's own choices are written out (one activation, one optimiser, one schedule), so
-a reader meets no branch that does not apply.  It repeats the engine's arithmetic step for
+a reader meets no branch that does not apply.  A conv run's blocks (``nn/network.py``: a K×K
+'valid' convolution, 2×2 max pooling, the activation) come as small functions beside the dense
+ones, ``conv_forward``/``conv_backward`` (``nn/conv.py``'s im2col: ``sliding_window_view`` and
+one matrix product) and ``pool_forward``/``pool_backward``, their kernels first in W and b;
+a fully connected run's script has none of them.  It repeats the engine's arithmetic step for
 step — the same split of the data (``nn.data.make_splits``, seed 0), the same first weights
 (``nn/init.py``, the run's seed), the same batch order (seed + 1), float32 throughout — so on
 the same data it lands on the run's test accuracy.  Rows are digits (X is m × 784) as in the
@@ -13,22 +17,19 @@ as it is.
 
 ``script(config)`` returns the script's text; ``notebook(config)`` the notebook as .ipynb
 JSON (nbformat 4.5), its learning curves plotted at the end with matplotlib (the notebook's own
-import; the app needs none).  Not for conv networks (``ExportError`` says so) nor the run's
-augmentation, which lives in ``nn/digits/augment.py`` and is not written out (the header says so).
+import; the app needs none).  Not for the run's augmentation, which lives in
+``nn/digits/augment.py`` and is not written out (the header says so).
 """
 
 import json
 from dataclasses import fields
 
+from nn.network import describe
 from nn.settings import TrainConfig
-
-
-class ExportError(ValueError):
-    """A run that cannot be written out as a script; the message says why."""
-
 
 # One line of the settings block per TrainConfig field (its variable is the field's name in capitals): its comment.
 SETTINGS = {
+    "conv": "conv blocks [channels, K]: a K×K convolution, 2×2 max pooling, then the activation",
     "hidden": "width of each hidden layer",
     "activation": "the hidden layers' activation",
     "init": "first weights: he, xavier or small",
@@ -110,9 +111,9 @@ ACTIVATIONS = {
 NETWORK = '''
 
 def init_params(rng):
-    """Return weights W[j] (n_in, n_out) and biases b[j] (n_out,) for the layer sizes [784, *HIDDEN, 10]."""
-    sizes = [784, *HIDDEN, 10]
-    W, b = [], []
+    """Return {init_doc}"""
+    W, b = [], []{conv_init}
+    sizes = [{features}, *HIDDEN, 10]
     for n_in, n_out in zip(sizes, sizes[1:]):
         scale = {init}
         W.append((rng.standard_normal((n_in, n_out)) * scale).astype(np.float32))
@@ -130,7 +131,7 @@ def {name}_deriv(A, dA):
     return {backward}
 
 
-def softmax(Z):
+{conv_layers}def softmax(Z):
     """Return each row of logits Z (m, 10) turned into probabilities."""
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     return E / E.sum(axis=1, keepdims=True)
@@ -139,10 +140,10 @@ def softmax(Z):
 def forward_prop(W, b, X, rng=None):
     """Return the logits Z_L (m, 10) for digits X (m, 784), and what backward_prop needs.
 
-    Z_j = A_(j-1) W_j + b_j and A_j = {name}(Z_j) per hidden layer.  With rng (training),
+{conv_forward_doc}    Z_j = A_(j-1) W_j + b_j and A_j = {name}(Z_j) per hidden layer.  With rng (training),
     dropout switches off a random share DROPOUT of each hidden layer's units and scales
     the rest by 1 / (1 - DROPOUT); without it (testing) nothing is switched off.
-    """
+    """{conv_forward}
     inputs, outputs, masks = [X], [], []  # each layer's input A_(j-1), each hidden layer's A_j, dropout masks
     for j in range(len(W) - 1):
         Z = inputs[-1] @ W[j] + b[j]
@@ -153,7 +154,7 @@ def forward_prop(W, b, X, rng=None):
             masks.append(mask)
             A = A * mask
         inputs.append(A)
-    return inputs[-1] @ W[-1] + b[-1], (inputs, outputs, masks)
+    return inputs[-1] @ W[-1] + b[-1], ({cache})
 
 
 def softmax_cross_entropy(Z, Y):
@@ -174,9 +175,9 @@ def backward_prop(W, cache, A_L, Y, n_train):
     """Return dW, db: the gradients of the mean loss over the batch (plus the L2 penalty) for every layer.
 
     dZ_L = (A_L - one_hot(Y)) / m; per layer dW_j = A_(j-1)^T dZ_j, db_j = the sum of dZ_j over
-    the digits, and going down dA_(j-1) = dZ_j W_j^T, dZ_(j-1) = dA_(j-1) * {name}'(Z_(j-1)).
+    the digits, and going down dA_(j-1) = dZ_j W_j^T, dZ_(j-1) = dA_(j-1) * {name}'(Z_(j-1)).{conv_backward_doc}
     """
-    inputs, outputs, masks = cache
+    {cache} = cache{conv_split}
     dZ = A_L - one_hot(Y)
     dZ /= len(Y)
     dW, db = [None] * len(W), [None] * len(W)
@@ -187,12 +188,138 @@ def backward_prop(W, cache, A_L, Y, n_train):
             dA = dZ @ W[j].T
             if masks:
                 dA = dA * masks[j - 1]  # a switched-off unit passes no gradient back
-            dZ = {name}_deriv(outputs[j - 1], dA)
+            dZ = {name}_deriv(outputs[j - 1], dA){conv_backward}
     if L2:
         for j in range(len(W)):
             dW[j] += np.float32(L2 / n_train) * W[j]  # the gradient of L2 / (2 n) * |W|^2
     return dW, db
 '''
+
+# What a conv network adds to NETWORK, by placeholder (a fully connected one leaves each empty): blocks as
+# nn/network.py chains them, a K×K 'valid' convolution (nn/conv.py's im2col), 2×2 max pooling, the activation.
+CONV_NETWORK = {
+    "init_doc": "the conv blocks' kernels W[i] (C, C_in, K, K) and biases b[i] (C,), then the dense\n    layers' "
+                "weights W[j] (n_in, n_out) and biases b[j] (n_out,) for the sizes [features, *HIDDEN, 10].\n    ",
+    "conv_init": '''
+    c_in, side = 1, 28  # the images' channels and side, as each conv block leaves them
+    for c, k in CONV:
+        n_in = c_in * k * k  # a kernel's fan-in: the K×K patch it sees in every channel
+        scale = {init}
+        # Drawn as an (n_in, C) matrix, as for a dense layer, then each column laid out as a (C_in, K, K) kernel.
+        W.append((rng.standard_normal((n_in, c)) * scale).astype(np.float32).T.reshape(c, c_in, k, k))
+        b.append(np.zeros(c, dtype=np.float32))
+        c_in, side = c, (side - k + 1) // 2  # the convolution takes K - 1 off the side, pooling halves it''',
+    "features": "c_in * side * side",
+    "conv_layers": '''def kernel_rows(K):
+    """Return kernels K (C, C_in, k, k) as a (C, k·k·C_in) matrix, each row's values in a patch's order."""
+    return K.transpose(0, 2, 3, 1).reshape(len(K), -1)
+
+
+def conv_forward(A, K, c):
+    """Return Z (m, C, H', W') for images A (m, C_in, H, W), and the patches that conv_backward needs.
+
+    Z is the kernels K (C, C_in, k, k) slid over A, plus the biases c (C,); 'valid': whole patches
+    only, so H' = H - k + 1.  im2col: sliding_window_view shows every k×k patch of A at once
+    without copying, (m, C_in, H', W', k, k); one copy lays the patches out as rows,
+    (m·H'·W', k·k·C_in), and the whole convolution is then one matrix product with the kernels
+    laid out the same way.
+    """
+    windows = sliding_window_view(A, K.shape[2:], axis=(2, 3))
+    m, _, h, w = windows.shape[:4]
+    # A patch's values run row, column, channel: with the images stored pixel by pixel (below),
+    # each row of a patch is one contiguous run of memory to copy.
+    patches = windows.transpose(0, 2, 3, 4, 5, 1).reshape(m * h * w, -1)
+    Z = patches @ kernel_rows(K).T + c
+    # The product's rows are pixels, (m, H', W', C): viewed, not copied, as (m, C, H', W').
+    return Z.reshape(m, h, w, -1).transpose(0, 3, 1, 2), patches
+
+
+def conv_backward(dZ, patches, K, x_shape=None):
+    """Return dK (C, C_in, k, k), dc (C,) and the images' dA (x_shape) for dZ (m, C, H', W').
+
+    dK = dZ^T patches and dc = the sum of dZ, with dZ as one row per pixel like the patches.
+    Without x_shape (the first block, whose input is the data) dA is None.
+    """
+    m, C, h, w = dZ.shape
+    k = K.shape[2]
+    rows = dZ.transpose(0, 2, 3, 1).reshape(m * h * w, C)
+    dK = (rows.T @ patches).reshape(C, k, k, -1).transpose(0, 3, 1, 2)
+    dc = rows.sum(axis=0)
+    if x_shape is None:
+        return dK, dc, None
+    _, c_in, H, W = x_shape
+    # The patches' gradients, kernel offset first, (k, k, C_in, m, H', W'); kernel offset (i, j)
+    # touched the image shifted by (i, j), so each is added back there (col2im).
+    patch_grads = (kernel_rows(K).T @ rows.T).reshape(k, k, c_in, m, h, w)
+    dA = np.zeros((c_in, m, H, W), dtype=dZ.dtype)
+    for i in range(k):
+        for j in range(k):
+            dA[:, :, i:i + h, j:j + w] += patch_grads[i, j]
+    # One copy to store it pixel by pixel, as the convolution's output is: the element-wise steps
+    # before the next product then run on one memory order, which is faster.  Viewed as (m, C_in, H, W).
+    return dK, dc, np.ascontiguousarray(dA.transpose(1, 2, 3, 0)).transpose(0, 3, 1, 2)
+
+
+def pool_forward(Z):
+    """Return the largest value of each 2×2 window of Z (m, C, H, W): P (m, C, H // 2, W // 2).
+
+    An odd last row or column is dropped.  The views Z[:, :, i::2, j::2] hold the four values
+    of every window: their elementwise maximum is the pooling, with no loop over pixels.
+    """
+    h, w = Z.shape[2] // 2 * 2, Z.shape[3] // 2 * 2
+    P = Z[:, :, 0:h:2, 0:w:2].copy(order="K")  # order K: stored pixel by pixel, as Z is
+    for i, j in ((0, 1), (1, 0), (1, 1)):
+        np.maximum(P, Z[:, :, i:h:2, j:w:2], out=P)
+    return P
+
+
+def pool_backward(dP, Z, P):
+    """Return dZ (Z's shape): each window's gradient dP goes to its largest value (to each of them, on a tie)."""
+    dZ = np.zeros_like(Z)
+    h, w = P.shape[2:]
+    for i in range(2):
+        for j in range(2):
+            dZ[:, :, i:2 * h:2, j:2 * w:2] = (Z[:, :, i:2 * h:2, j:2 * w:2] == P) * dP
+    return dZ
+
+
+''',
+    "conv_forward_doc": '''    W and b hold the conv blocks' kernels and biases first.  A block turns images
+    A (m, C_in, H, W) into {name}(pool_forward(conv_forward(A))): pooling first gives the
+    same numbers as after the activation (which never decreases) on a quarter of the values.
+    The last block's images, flattened, are the input A_0 of the dense layers, numbered from 1:
+''',
+    "conv_forward": '''
+    A = X.reshape(len(X), 1, 28, 28)  # each row of 784 pixels as a one-channel 28×28 image
+    blocks = []  # per conv block: its input's shape, its patches, Z before and after pooling, its output A
+    for K, c in zip(W[:len(CONV)], b):
+        Z, patches = conv_forward(A, K, c)
+        P = pool_forward(Z)
+        x_shape, A = A.shape, {name}(P)
+        blocks.append((x_shape, patches, Z, P, A))
+    X = A.reshape(len(A), -1)  # flattened channel, then row, then column, as W1's rows are in a weights file
+    W, b = W[len(CONV):], b[len(CONV):]  # the dense layers''',
+    "cache": "blocks, inputs, outputs, masks",
+    "conv_backward_doc": '''  Below the
+    dense layers, block by block from the last: dA through {name}', pool_backward and conv_backward.''',
+    "conv_split": '''
+    kernels, W = W[:len(CONV)], W[len(CONV):]  # the conv blocks' kernels, and the dense layers' W''',
+    "conv_backward": '''
+    # On through the first dense layer to the last block's images, then block by block.
+    dA = (dZ @ W[0].T).reshape(blocks[-1][-1].shape)
+    dK, dc = [None] * len(kernels), [None] * len(kernels)
+    for i in reversed(range(len(kernels))):
+        x_shape, patches, Z, P, A = blocks[i]
+        dZ = pool_backward({name}_deriv(A, dA), Z, P)
+        dK[i], dc[i], dA = conv_backward(dZ, patches, kernels[i], x_shape if i else None)
+    W, dW, db = kernels + W, dK + dW, dc + db  # every layer again, conv blocks first''',
+    "weight_names": "conv1.W, conv1.b, ..., ",
+    "conv_names": '\n    names = [(f"conv{i}.W", f"conv{i}.b") for i in range(1, len(CONV) + 1)] + names',
+}
+
+DENSE_NETWORK = {key: "" for key in CONV_NETWORK} | {
+    "init_doc": "weights W[j] (n_in, n_out) and biases b[j] (n_out,) for the layer sizes [784, *HIDDEN, 10].",
+    "features": "784", "cache": "inputs, outputs, masks"}
 
 SCHEDULES = {
     "constant": ('"""Return 1: the same step size throughout."""', "return 1.0"),
@@ -286,10 +413,10 @@ def gradient_descent(X, Y, X_val, Y_val, callback=print):
 
 
 def load_weights(path):
-    """Return W, b from a model .npz saved by MNIST Playground (arrays W1, b1, W2, b2, ...)."""
+    """Return W, b from a model .npz saved by MNIST Playground (arrays {weight_names}W1, b1, W2, b2, ...)."""
+    names = [(f"W{j}", f"b{j}") for j in range(1, len(HIDDEN) + 2)]{conv_names}
     with np.load(path, allow_pickle=False) as f:  # its metadata entry is a JSON text: no pickle needed
-        layers = range(1, len(HIDDEN) + 2)
-        return [f[f"W{j}"].astype(np.float32) for j in layers], [f[f"b{j}"].astype(np.float32) for j in layers]
+        return [f[w].astype(np.float32) for w, _ in names], [f[b_].astype(np.float32) for _, b_ in names]
 '''
 
 MAIN = '''
@@ -327,16 +454,9 @@ right.legend()
 plt.show()'''
 
 
-def _check(config):
-    """Raise ExportError if config's network cannot be written out."""
-    if config.conv:
-        raise ExportError("The script and notebook write out fully connected networks only; this run has conv "
-                          "layers. Download its weights (.npz) instead.")
-
-
 def _header(config, note):
     """Return the opening lines: what this is, what differs from the run, and how to run it."""
-    lines = [f"MNIST from scratch in NumPy: a {'-'.join(map(str, [784, *config.hidden, 10]))} network, "
+    lines = [f"MNIST from scratch in NumPy: a {describe(config.hidden, config.conv)} network, "
              "exported from MNIST Playground.", "",
              "The classic notebook's functions, generalised to this run's settings (at the top). On the same data",
              "and seed it repeats the run's arithmetic step for step, so it reaches the run's test accuracy."]
@@ -351,17 +471,28 @@ def _header(config, note):
 def _settings(config):
     """Return the settings block: one NAME = value line per setting, with what it does."""
     values = {f.name: getattr(config, f.name) for f in fields(TrainConfig)}
-    rows = [f"{key.upper()} = {list(values[key]) if key == 'hidden' else values[key]!r}" for key in SETTINGS]
+    values["conv"], values["hidden"] = [list(ck) for ck in config.conv], list(config.hidden)  # lists read plainer
+    keys = [key for key in SETTINGS if key != "conv" or config.conv]  # a fully connected run has no CONV to change
+    rows = [f"{key.upper()} = {values[key]!r}" for key in keys]
     width = max(map(len, rows)) + 2
-    return "\n".join(f"{row:<{width}}# {SETTINGS[key]}" for row, key in zip(rows, SETTINGS))
+    return "\n".join(f"{row:<{width}}# {SETTINGS[key]}" for row, key in zip(rows, keys))
+
+
+def _fill(template, values):
+    """Return template with each {key} of values replaced by its text, in the order given."""
+    for key, text in values.items():
+        template = template.replace("{" + key + "}", text)
+    return template
 
 
 def _network(config):
-    """Return the network's functions for the run's init and activation."""
+    """Return the network's functions for the run's layers (conv blocks or none), init and activation."""
     name, formula, forward, derivative, backward = ACTIVATIONS[config.activation]
     forward = forward if forward.startswith("with") else f"return {forward}"
-    return (NETWORK.replace("{init}", INITS[config.init]).replace("{name}", name).replace("{formula}", formula)
-            .replace("{forward}", forward).replace("{derivative}", derivative).replace("{backward}", backward))
+    # The conv parts first: they hold {init} and {name} themselves.
+    text = _fill(NETWORK, CONV_NETWORK if config.conv else DENSE_NETWORK)
+    return _fill(text, {"init": INITS[config.init], "name": name, "formula": formula, "forward": forward,
+                        "derivative": derivative, "backward": backward})
 
 
 def _optimiser(config):
@@ -386,31 +517,37 @@ def update_params(W, b, dW, db, alpha, state):
 '''
 
 
+def _imports(config):
+    """Return the import lines: NumPy's sliding windows too for a conv network (its patches)."""
+    return IMPORTS + ("\nfrom numpy.lib.stride_tricks import sliding_window_view" if config.conv else "")
+
+
 def _sections(config, note):
     """Return [(markdown, code)]: the script's parts in order, each with a line saying what it is."""
-    _check(config)
+    conv = config.conv
+    parts = CONV_NETWORK if conv else DENSE_NETWORK
     return [
         ("## Settings\nThe run's settings; change them and train again.", _settings(config)),
         ("## The data\n`load_data` reads Keras' `mnist.npz` or Kaggle's `train.csv`; `make_splits` cuts off the "
          "validation digits as the app does.", DATA.strip("\n")),
-        ("## The network\nForward propagation, the loss, and backpropagation, layer by layer.", _network(config)
-         .strip("\n")),
+        ("## The network\n" + ("The conv blocks' convolution and pooling, then forward" if conv else "Forward") +
+         " propagation, the loss, and backpropagation, layer by layer.", _network(config).strip("\n")),
         ("## The optimiser\nHow each step moves the weights, and how the step size changes over the run.",
          _optimiser(config).strip("\n")),
         ("## Training\nGradient descent over mini-batches, the accuracy, and loading downloaded weights.",
-         TRAINING.strip("\n")),
+         _fill(TRAINING, {key: parts[key] for key in ("weight_names", "conv_names")}).strip("\n")),
     ]
 
 
 def script(config, note=""):
     """Return a standalone Python script (text) that trains config's network with NumPy alone.
 
-    note: one more line for the header (e.g. which run this was).  Raise ExportError for a conv network.
+    note: one more line for the header (e.g. which run this was).
     """
     sections = _sections(config, note)
     doc = "\n".join(_header(config, note) + ["", "Run it:  python this_file.py mnist.npz   (or Kaggle's train.csv;",
                                              "         add --weights model.npz to test a downloaded model instead)"])
-    top = f'"""{doc}\n"""\n\n{IMPORTS}\n\n{sections[0][1]}'
+    top = f'"""{doc}\n"""\n\n{_imports(config)}\n\n{sections[0][1]}'
     return "\n\n\n".join([top, *(code for _, code in sections[1:])]) + "\n" + MAIN
 
 
@@ -420,7 +557,7 @@ def notebook(config, note="", data="mnist.npz"):
     Written with the standard library: the format is a small JSON document, and the tests check
     it against Jupyter's own schema (nbformat), which the app then need not install.
     """
-    cells = [("markdown", "# " + "\n".join(_header(config, note))), ("code", IMPORTS)]
+    cells = [("markdown", "# " + "\n".join(_header(config, note))), ("code", _imports(config))]
     for text, code in _sections(config, note):
         cells += [("markdown", text), ("code", code)]
     run = (f"DATA = {data!r}  # Keras' mnist.npz or Kaggle's train.csv\n"
