@@ -12,6 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from nn.conv import MaxPool2D
 from nn.data import make_splits, read_dataset
 from nn.files.model_file import save_model
 from nn.files.script import notebook, script
@@ -116,6 +117,20 @@ def test_only_a_conv_runs_script_holds_the_conv_code():
     for name in ("init_params", "forward_prop", "backward_prop", "update_params", "gradient_descent"):
         assert f"\ndef {name}(" in conv
     assert set(re.findall(r"^\s*(?:import|from) (\w+)", conv, re.M)) == {"math", "numpy", "argparse"}
+
+
+def test_the_conv_scripts_pooling_sends_a_tied_windows_gradient_once_as_the_engine_does():
+    """A digit's blank margin makes every conv output there the bias: four equal values in each pool window."""
+    written = {"__name__": "exported"}  # its definitions, not its main
+    exec(script(CONV_RUN), written)
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((2, 3, 6, 6))
+    Z[:, :, :4, :] = 0.25  # blank rows: tied windows
+    P = written["pool_forward"](Z)
+    dP = rng.standard_normal(P.shape)
+    dZ = written["pool_backward"](dP, Z, P)
+    np.testing.assert_array_equal(dZ, MaxPool2D(2).input_gradient(dP, Z))
+    np.testing.assert_allclose(dZ.sum(), dP.sum())  # each window's gradient arrives once
 
 
 @pytest.mark.parametrize("config", [TrainConfig(hidden=(32,), epochs=2), CONV_RUN], ids=["dense", "conv"])

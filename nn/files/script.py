@@ -274,12 +274,18 @@ def pool_forward(Z):
 
 
 def pool_backward(dP, Z, P):
-    """Return dZ (Z's shape): each window's gradient dP goes to its largest value (to each of them, on a tie)."""
+    """Return dZ (Z's shape): each window's gradient dP goes to its largest value (the first one, on a tie).
+
+    Ties are common: over the blank margin of a digit every value of Z is the bias itself.
+    """
     dZ = np.zeros_like(Z)
     h, w = P.shape[2:]
+    unclaimed = np.ones(P.shape, dtype=bool)  # windows whose largest value no earlier offset has taken
     for i in range(2):
         for j in range(2):
-            dZ[:, :, i:2 * h:2, j:2 * w:2] = (Z[:, :, i:2 * h:2, j:2 * w:2] == P) * dP
+            first = (Z[:, :, i:2 * h:2, j:2 * w:2] == P) & unclaimed
+            unclaimed &= ~first
+            dZ[:, :, i:2 * h:2, j:2 * w:2] = first * dP
     return dZ
 
 
