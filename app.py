@@ -18,13 +18,14 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import pandas  # noqa: E402, F401  (Plotly looks pandas up half-imported when many sessions draw at once)
 import streamlit as st  # noqa: E402
 
-from ui import classroom  # noqa: E402
+from ui import classroom, frontend  # noqa: E402
 from ui.routing import through_app  # noqa: E402
 from ui.runs import pool  # noqa: E402
 
 through_app()
 
 st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
+frontend.touch_layout()
 
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),

@@ -1,4 +1,4 @@
-"""The Draw page on a phone, in a real browser: a finger draws a digit and its reading shows on the same screen.
+"""Every page on a phone, in a real browser; on the Draw page a finger draws a digit and its reading shows at once.
 
 A touch-enabled mobile context (390×844, as an iPhone 12-14) draws with real touch events,
 sent through the Chrome DevTools Protocol (``Input.dispatchTouchEvent``), as a finger would.
@@ -60,3 +60,41 @@ def test_a_finger_drawn_one_is_read_and_the_reading_shows_beside_the_canvas(phon
     bars = phone.locator(".st-key-draw_probs .js-plotly-plot")
     bars.wait_for()
     assert phone.locator(".st-key-draw_probs .modebar").count() == 0  # no mode bar: nothing to zoom on a phone
+
+
+# How far the page is wider than the screen (0 when nothing scrolls sideways), and the Plotly mode bars shown.
+LAYOUT_JS = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const page = document.documentElement;
+  return {wider: Math.max(page.scrollWidth - window.innerWidth, main.scrollWidth - main.clientWidth),
+          modebars: [...document.querySelectorAll('.modebar')].filter(e => e.checkVisibility()).length};
+}"""
+
+
+@pytest.mark.parametrize("path, charts", [("", 0), ("train", 0), ("weights", 10), ("draw", 0), ("lab", 3)])
+def test_every_page_fits_a_phone_without_a_mode_bar_over_its_charts(browser, app_url, path, charts):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page, 60_000)
+    page.get_by_test_id("stMain").locator("h1").first.wait_for()
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}")
+    layout = page.evaluate(LAYOUT_JS)
+    errors = exceptions(page)
+    context.close()
+    assert not errors
+    assert layout["wider"] <= 0, f"/{path} scrolls sideways by {layout['wider']} px on a phone"
+    assert layout["modebars"] == 0, f"/{path} shows {layout['modebars']} Plotly mode bars on a touch screen"
+
+
+def test_a_mouse_still_gets_the_mode_bar_on_a_chart_it_hovers(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{app_url}/weights")
+    wait_for_app(page, 60_000)
+    chart = page.locator(".st-key-weights_hist .js-plotly-plot")
+    chart.hover()
+    expect(chart.locator(".modebar")).to_be_visible()  # zoom and reset for those who can hover
+    context.close()

@@ -5,6 +5,7 @@
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
 - ``draw_layout.css``: on a phone, the Draw page shows the digit read above the canvas (``draw_layout``).
+- ``touch.css``: on a touch screen, no page shows Plotly's mode bar over its charts (``touch_layout``).
 - ``remember.js``: the browser keeps its id (so a plain link finds its runs) and its nickname in cookies (``remember``).
 
 Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
@@ -56,6 +57,11 @@ def fix_canvas():
 def draw_layout():
     """On a narrow screen, put the Draw page's reading (digit and confidence) above its canvas, all on one screen."""
     st.html(HERE / "draw_layout.css")
+
+
+def touch_layout():
+    """On a touch screen, hide Plotly's mode bar on every page: there it covers titles and legends for good."""
+    st.html(HERE / "touch.css")
 
 
 def remember(cookie, value, days=365):
