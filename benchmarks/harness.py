@@ -180,9 +180,10 @@ def step_shown(page):
     return int(re.match(r"Step ([\d,]+)", text).group(1).replace(",", ""))
 
 
-def start_training(page, epochs=None, data=None, augment=False, full_speed=False, nickname=None):
+def start_training(page, epochs=None, data=None, augment=False, full_speed=False, nickname=None, conv=None):
     """Open the Train page, optionally pick the dataset (by the start of its label), the epochs, augmentation,
-    full speed (not slow motion) and a nickname for the class board, press Start."""
+    full speed (not slow motion), a nickname for the class board and conv layers ((channels, kernel), ...),
+    press Start."""
     open_page(page, "train")
     if nickname is not None:
         box = page.locator(".st-key-class_nickname input")
@@ -197,12 +198,22 @@ def start_training(page, epochs=None, data=None, augment=False, full_speed=False
     if augment:
         page.locator(".st-key-set_augment label").click()
         wait_for_app(page)
+    if conv is not None:
+        type_number(page, "set_conv_count", len(conv))  # each layer's inputs appear once the count is in
+        for i, (channels, kernel) in enumerate(conv):
+            type_number(page, f"set_conv_{i}_channels", channels)
+            type_number(page, f"set_conv_{i}_kernel", kernel)
     if epochs is not None:
-        box = page.locator(".st-key-set_epochs input")
-        box.fill(str(epochs))
-        box.press("Enter")
-        wait_for_app(page)
+        type_number(page, "set_epochs", epochs)
     page.get_by_role("button", name="Start training").click()
+
+
+def type_number(page, key, value, timeout=30_000):
+    """Type value into the number input with widget key ``key``, as a person would, and wait for the rerun."""
+    box = page.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page, timeout)
 
 
 def log_in_as_presenter(page, key, timeout=30_000):

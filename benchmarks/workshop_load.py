@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import choose_full_speed, launch_browser, running_app, wait_for_app  # noqa: E402
+from benchmarks.harness import choose_full_speed, launch_browser, running_app, type_number, wait_for_app  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 650}  # small pages: the browsers share the server's two cores
 EPOCHS = 500  # the crowd's runs outlast the timing
@@ -118,10 +118,7 @@ def open_train_pages(browser, url, n):
         pages.append(page)
     for page in pages:
         wait_for_app(page, timeout=120_000)
-        box = page.locator(".st-key-set_epochs input")
-        box.fill(str(EPOCHS))
-        box.press("Enter")
-        wait_for_app(page, timeout=120_000)
+        type_number(page, "set_epochs", EPOCHS, timeout=120_000)
         choose_full_speed(page)  # the heaviest load: every run as fast as the server can
         page.get_by_role("button", name="Start training").click()
     return pages

@@ -122,6 +122,13 @@ class Network:
             out += [(f"W{i}", d.W, d.dW), (f"b{i}", d.b, d.db)]
         return out
 
+    def weights(self):
+        """Return {name: W} of the weight arrays alone, the live ones: conv1.W (c, c_in, K, K), ..., W1 (784, h1), ...
+
+        The biases are left out: what histograms, pruning and noise are about.
+        """
+        return {name: p for name, p, _ in self.params() if name.endswith("W") or name.startswith("W")}
+
     def forward(self, X, train=False):
         """Return the logits z, (n, 10), for inputs X, (n, 784).
 

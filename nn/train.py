@@ -26,6 +26,24 @@ from nn.optim import OPTIMIZERS
 from nn.schedules import SCHEDULES
 
 
+def _update_ratio(W, before):
+    """Return how far the last step moved the weights W against their size: ‖W - before‖ / ‖W‖."""
+    return float(np.linalg.norm(W - before) / (np.linalg.norm(W) + 1e-12))
+
+
+def _dead_shares(activations):
+    """Return, per activation that is silent below zero, the share of its units that fired for no input of the batch.
+
+    An activation's last training output a is (n, units) for a dense layer, (n, channels, h, w)
+    for a conv block: there a unit is a channel, dead when its whole feature map is silent for
+    every digit.  The block pools before its activation (``nn/network.py``), so a is the pooled
+    map; a channel that fires anywhere (but in an odd last row or column the pool drops) fires at
+    its window's maximum, so it shows there too.
+    """
+    return [float(1 - (act.a > 0).any(axis=tuple(i for i in range(act.a.ndim) if i != 1)).mean())
+            for act in activations if act.silent_below_zero]
+
+
 class Diverged(Exception):
     """The loss became NaN or infinite."""
 
@@ -179,7 +197,10 @@ class Trainer:
         """Return the numbers of this moment, changing nothing; ``before`` is the weights before the last step.
 
         train_loss and train_acc average the steps since ``start_window``; ``before``
-        gives the update ratios.
+        gives the update ratios.  The layers' health is one number per layer: grad_norm
+        (‖dW‖) and update_ratio of W1, W2, ..., dead_relu of each hidden layer whose units
+        can fall silent; a conv net adds conv_grad_norm, conv_update_ratio and conv_dead_relu
+        for conv1, conv2, ... (its kernels, its channels).
         """
         seen = max(self._since["seen"], 1)
         val_loss, val_acc = self.net.evaluate(self.X_val, self.y_val) if len(self.y_val) else (math.nan, math.nan)
@@ -193,12 +214,16 @@ class Trainer:
             "lr": self.current_lr(),
             "seconds": self.seconds,
             "grad_norm": [float(np.linalg.norm(d.dW)) for d in self.net.dense],
-            "dead_relu": [float(1 - (act.a > 0).any(axis=0).mean()) for act in self.net.hidden_activations
-                          if act.silent_below_zero],
+            "dead_relu": _dead_shares(self.net.hidden_activations),
         }
+        conv = self.net.conv
+        if conv:  # keys of their own: W1 stays grad_norm[0] in every run, and a dense run's reports stay as small
+            m["conv_grad_norm"] = [float(np.linalg.norm(c.dW)) for c in conv]
+            m["conv_dead_relu"] = _dead_shares(self.net.conv_activations)
         if before is not None:
-            m["update_ratio"] = [float(np.linalg.norm(d.W - before[f"W{i}"]) / (np.linalg.norm(d.W) + 1e-12))
-                                 for i, d in enumerate(self.net.dense, 1)]
+            m["update_ratio"] = [_update_ratio(d.W, before[f"W{i}"]) for i, d in enumerate(self.net.dense, 1)]
+            if conv:
+                m["conv_update_ratio"] = [_update_ratio(c.W, before[f"conv{i}.W"]) for i, c in enumerate(conv, 1)]
         return m
 
     def run(self, control=None):

@@ -50,7 +50,7 @@ def breaking_controls(net):
         st.multiselect("Switch units off", range(hidden[k - 1]), default=lab.changes.off.get(k, ()), key=key,
                        on_change=on(lambda units: lab.switch_off(k, units), key),
                        help="A unit switched off sends nothing to the next layer.")
-    names = [name for name, _, _ in net.params() if name.endswith("W") or name.startswith("W")]
+    names = list(net.weights())
     name = st.selectbox("Weight layer", names, key="lab_weights",
                         help="W1 takes the pixels in; the last one gives the ten digits' scores.")
     key = f"lab_scale_{name}_{gen}"

@@ -355,12 +355,12 @@ def matrices(net):
 
 
 def distributions(net, start, continued):
-    """Draw each layer's weight histogram now over the one at initialisation (when known)."""
+    """Draw each layer's weight histogram (conv kernels first) now over the one at initialisation (when known)."""
     st.header("Distributions: now over at initialisation")
     layers = []
-    for i, d in enumerate(net.dense, 1):
-        edges, now, before = inspection.histograms(d.W, None if start is None else start[f"W{i}"])
-        layers.append((f"W{i}", edges, now, before))
+    for name, W in net.weights().items():
+        edges, now, before = inspection.histograms(W, None if start is None else start[name])
+        layers.append((name.removesuffix(".W"), edges, now, before))  # conv1, ..., W1, ...
     st.plotly_chart(figures.weights.distributions(layers), key="weights_hist")
     if start is not None:
         st.caption("The random start is a narrow bell; learning spreads it and gives it heavier tails.")
@@ -382,6 +382,9 @@ def health(run):
             col.caption(f"No ReLU layers ({run.config.activation}), so no unit can die.")
         else:
             col.plotly_chart(fig, key=f"weights_health_{key}")
+    if run.config.conv:
+        st.caption("Dashed lines are the conv layers: their kernels' gradient and update. In a conv layer a unit "
+                   "is a channel, dead when its whole feature map stays at zero for every digit of the batch.")
 
 
 @st.fragment(run_every=REFRESH_SECONDS if live else None)

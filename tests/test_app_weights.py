@@ -220,3 +220,23 @@ def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(o
     sums = [e for e in [x.value.strip("$\n") for x in at.latex] if e.startswith("=")]
     assert sums and sums[0].endswith(f"= {z1.max():.3f}")  # the written-out sum is the map's brightest pixel
     assert f"row {r}, column {c}" in captions(at)
+
+
+def test_a_conv_runs_kernels_have_their_histogram_and_training_health(open_weights):
+    run = finished_run(conv=((4, 5), (6, 3)), hidden=(16,))
+    at = open_weights(session_with(run))
+    assert not at.exception
+    hist = figure(at, "weights_hist")["layout"]
+    assert [hist[f"xaxis{n}"]["title"]["text"] for n in ("", 2, 3, 4)] == [
+        "weights of conv1", "weights of conv2", "weights of W1", "weights of W2"]
+    assert "xaxis5" not in hist  # the biases have none
+    grad, ratio, dead = (figure(at, f"weights_health_{key}") for key in ("grad", "ratio", "dead"))
+    assert trace_names(grad) == trace_names(ratio) == ["conv1", "conv2", "W1", "W2"]
+    assert trace_names(dead) == ["conv1", "conv2", "hidden 1"]
+    for fig in (grad, ratio):
+        for trace in fig["data"][:2]:  # the conv layers' lines: a number at every report, dashed
+            assert (values(trace["y"]) > 0).all() and trace["line"]["dash"] == "dash"
+    last = run.history[-1]
+    np.testing.assert_allclose(values(grad["data"][0]["y"])[-1], last["conv_grad_norm"][0], rtol=1e-6)
+    np.testing.assert_allclose(values(dead["data"][1]["y"])[-1], 100 * last["conv_dead_relu"][1], rtol=1e-6)
+    assert "a unit is a channel" in captions(at)

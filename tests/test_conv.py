@@ -191,6 +191,13 @@ def test_conv_network_sizes_follow_the_blocks():
         Network((16,), conv=((4, 9), (4, 9), (4, 3)))
 
 
+def test_weights_are_the_live_kernels_and_matrices_without_biases():
+    net = Network((32,), conv=LENET)
+    weights = net.weights()
+    assert list(weights) == ["conv1.W", "conv2.W", "W1", "W2"]
+    assert weights["conv2.W"] is net.conv[1].W and weights["W2"] is net.dense[1].W  # live: a change is the network's
+
+
 def test_trace_and_input_gradient_keep_nothing_and_agree_with_forward():
     rng = np.random.default_rng(9)
     net = conv_net(dtype=np.float32)

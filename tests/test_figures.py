@@ -53,7 +53,11 @@ CASES = {
                                                                           None)]),
     weights.health: lambda: weights.health({"step": np.arange(50), "grad_norm": RNG.random((50, 6)) + 0.1,
                                             "update_ratio": RNG.random((50, 6)) * 1e-3 + 1e-5,
-                                            "dead_relu": RNG.random((50, 6))}),
+                                            "dead_relu": RNG.random((50, 6)),
+                                            "names": {"grad_norm": ["conv1", "conv2", "W1", "W2", "W3", "W4"],
+                                                      "update_ratio": ["conv1", "conv2", "W1", "W2", "W3", "W4"],
+                                                      "dead_relu": ["conv1", "conv2", *(f"hidden {j}" for j in
+                                                                                        range(1, 5))]}}),
     drawing.probability_bars: lambda: drawing.probability_bars(RNG.dirichlet(np.ones(10)), 4),
     drawing.saliency_map: lambda: drawing.saliency_map(RNG.normal(size=(28, 28)), "Gradient for 4"),
     drawing.activation_grid: lambda: drawing.activation_grid(RNG.random(100), 1),

@@ -168,6 +168,21 @@ def test_health_tabulates_the_metrics_per_layer():
     assert np.isnan(h["update_ratio"][0]).all()
     np.testing.assert_allclose(h["update_ratio"][1], [1e-3, 2e-3])
     np.testing.assert_allclose(h["dead_relu"][:, 0], [0.1, 0.2])
+    assert h["names"] == {"grad_norm": ["W1", "W2"], "update_ratio": ["W1", "W2"], "dead_relu": ["hidden 1"]}
+
+
+def test_health_puts_conv_layers_first_and_names_them():
+    history = [
+        {"step": 10, "grad_norm": [1.0, 2.0], "dead_relu": [0.1]},  # recorded before conv layers were
+        {"step": 20, "conv_grad_norm": [3.0, 4.0], "grad_norm": [0.5, 1.5], "conv_update_ratio": [1e-2, 2e-2],
+         "update_ratio": [1e-3, 2e-3], "conv_dead_relu": [0.25, 0.0], "dead_relu": [0.2]},
+    ]
+    h = health(history)
+    assert h["names"] == {"grad_norm": ["conv1", "conv2", "W1", "W2"], "update_ratio": ["conv1", "conv2", "W1", "W2"],
+                          "dead_relu": ["conv1", "conv2", "hidden 1"]}
+    np.testing.assert_array_equal(h["grad_norm"], [[np.nan, np.nan, 1.0, 2.0], [3.0, 4.0, 0.5, 1.5]])
+    np.testing.assert_allclose(h["update_ratio"][1], [1e-2, 2e-2, 1e-3, 2e-3])
+    np.testing.assert_allclose(h["dead_relu"], [[np.nan, np.nan, 0.1], [0.25, 0.0, 0.2]])
 
 
 def test_health_of_a_run_without_relus_has_no_dead_column():

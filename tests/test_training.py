@@ -279,6 +279,37 @@ def test_metrics_have_every_number(splits):
         assert all(math.isfinite(m[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc"))
 
 
+def test_a_conv_runs_metrics_have_each_conv_layers_health(splits):
+    t = trainer(splits, conv=((4, 5), (6, 3)), hidden=(16,), report_epochs=True)
+    reports = list(t.run())
+    assert len(reports) == 2
+    for m in reports:
+        assert set(m) == METRIC_KEYS | {"conv_grad_norm", "conv_update_ratio", "conv_dead_relu"}
+        assert len(m["conv_grad_norm"]) == len(m["conv_update_ratio"]) == len(m["conv_dead_relu"]) == 2
+        assert len(m["grad_norm"]) == 2 and len(m["dead_relu"]) == 1  # the dense layers keep their places
+        assert all(g > 0 for g in m["conv_grad_norm"]) and all(r > 0 for r in m["conv_update_ratio"])
+        assert all(0 <= d <= 1 for d in m["conv_dead_relu"])
+
+
+def test_conv_health_numbers_match_a_separate_computation(splits):
+    """A full batch, so a twin network given the same weights sees exactly what the step saw."""
+    t = trainer(splits, conv=((4, 5),), hidden=(16,), batch_size=0, train_size=200, optimizer="adam", lr=0.01)
+    t.net.conv[0].W[1] = -np.abs(t.net.conv[0].W[1])  # channel 1 answers ink with nothing but negative sums:
+    before = t.net.copy_weights()  # it never fires, whatever the digit
+    t.step()
+    m = t.metrics(before)
+    twin = Network.from_config(t.config)
+    twin.set_weights(before)
+    twin.gradients(t.X, t.y)
+    z = twin.trace(t.X)[0][0]  # the conv output (n, 4, 24, 24), before pooling and ReLU
+    silent = (z <= 0).all(axis=(0, 2, 3))
+    assert silent[1] and m["conv_dead_relu"] == [pytest.approx(silent.mean())]
+    assert m["conv_grad_norm"] == [pytest.approx(float(np.linalg.norm(twin.conv[0].dW)), rel=1e-5)]
+    W, W0 = t.net.conv[0].W, before["conv1.W"]
+    assert m["conv_update_ratio"] == [pytest.approx(float(np.linalg.norm(W - W0) / np.linalg.norm(W)), rel=1e-5)]
+    assert m["conv_update_ratio"][0] != m["update_ratio"][0]  # its own layer's ratio, not W1's
+
+
 def test_epoch_reports_come_once_per_epoch(splits):
     t = trainer(splits, epochs=3, report_epochs=True)
     assert [m["epoch"] for m in t.run()] == [1.0, 2.0, 3.0]

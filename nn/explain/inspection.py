@@ -155,17 +155,33 @@ def conv_pixel(net, x, channel, z):
                      float(conv.b[channel]))
 
 
-def health(history):
-    """Return {step (n,), grad_norm (n, layers), update_ratio (n, layers), dead_relu (n, relu layers)} from run metrics.
+HEALTH = {"grad_norm": "W{}", "update_ratio": "W{}", "dead_relu": "hidden {}"}  # a dense layer's column name
 
-    A metric a report lacks is NaN.  Thin a long history first (``ui.figures.base.thin``).
+
+def health(history):
+    """Return {step (n,), grad_norm (n, layers), update_ratio (n, layers), dead_relu (n, relu layers), names}.
+
+    From run metrics.  Each table's columns are a conv net's conv layers first (the metrics'
+    ``conv_`` keys), then its dense layers; ``names[key]`` names them as people read them:
+    conv1, conv2, ..., then W1, W2, ... (dead ReLUs: hidden 1, hidden 2, ...).  A metric a
+    report lacks is NaN: update ratios measured without the weights before the step, a conv
+    layer in a history recorded before conv layers were.  Thin a long history first
+    (``ui.figures.base.thin``).
     """
-    out = {"step": np.array([m["step"] for m in history], dtype=np.int32)}
-    for key in ("grad_norm", "update_ratio", "dead_relu"):
-        width = max((len(m.get(key) or ()) for m in history), default=0)
-        table = np.full((len(history), width), np.nan, dtype=np.float32)
-        for i, m in enumerate(history):
-            values = m.get(key) or ()
-            table[i, :len(values)] = values
-        out[key] = table
+    out = {"step": np.array([m["step"] for m in history], dtype=np.int32), "names": {}}
+    for key, dense_name in HEALTH.items():
+        conv, dense = _table(history, f"conv_{key}"), _table(history, key)
+        out[key] = np.hstack([conv, dense])
+        out["names"][key] = ([f"conv{j}" for j in range(1, conv.shape[1] + 1)]
+                             + [dense_name.format(j) for j in range(1, dense.shape[1] + 1)])
     return out
+
+
+def _table(history, key):
+    """Return metric ``key`` of each report as a row of a (n, widest) table, NaN where a report has fewer values."""
+    width = max((len(m.get(key) or ()) for m in history), default=0)
+    table = np.full((len(history), width), np.nan, dtype=np.float32)
+    for i, m in enumerate(history):
+        values = m.get(key) or ()
+        table[i, :len(values)] = values
+    return table

@@ -78,7 +78,7 @@ def broken(net, changes):
     """
     _check(net, changes)
     twin = copy_of(net)
-    weights = {name: w for name, w, _ in twin.params() if name.endswith("W") or name.startswith("W")}
+    weights = twin.weights()
     if changes.prune > 0:
         for w in weights.values():
             # Each matrix loses its own smallest share: layers' weights differ in scale by their fan-in.
@@ -98,7 +98,7 @@ def broken(net, changes):
 
 def _check(net, changes):
     """Raise ValueError if changes name a layer or unit net lacks, or a setting is out of range."""
-    names = {name for name, _, _ in net.params() if name.endswith("W") or name.startswith("W")}
+    names = set(net.weights())
     for name in {*changes.scale, *changes.noise} - names:
         raise ValueError(f"This network has no weight layer {name!r}; it has {', '.join(sorted(names))}.")
     hidden = net.sizes[1:-1]

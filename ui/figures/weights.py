@@ -198,16 +198,19 @@ def distributions(layers):
 
 
 def health(h):
-    """Return (gradient norms, update/weight ratios, dead ReLUs) figures from ``nn.explain.inspection.health``."""
-    step = h["step"]
-    grad = _lines(step, h["grad_norm"], "W", "Gradient norm ‖dW‖ per layer", log=True)
-    ratio = _lines(step, h["update_ratio"], "W", "Update / weight ratio per step", log=True,
+    """Return (gradient norms, update/weight ratios, dead ReLUs) figures from ``nn.explain.inspection.health``.
+
+    One line per layer, named as ``h["names"]`` says (conv1, ..., W1, ...).
+    """
+    step, names = h["step"], h["names"]
+    grad = _lines(step, h["grad_norm"], names["grad_norm"], "Gradient norm ‖dW‖ per layer", log=True)
+    ratio = _lines(step, h["update_ratio"], names["update_ratio"], "Update / weight ratio per step", log=True,
                    shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1e-3, "y1": 1e-3,
                             "line": {"color": GREY, "dash": "dot"}}],
                    annotations=[{"text": "1e-3: a healthy pace", "xref": "paper", "x": 1, "y": -3,
                                  "xanchor": "right", "yanchor": "bottom", "showarrow": False,
                                  "font": {"color": GREY, "size": 11}}])
-    dead = _lines(step, h["dead_relu"] * 100, "layer ", "Dead ReLUs (silent for a whole batch), %",
+    dead = _lines(step, h["dead_relu"] * 100, names["dead_relu"], "Dead ReLUs (silent for a whole batch), %",
                   yaxis={"range": [0, 100]})
     return grad, ratio, dead
 
@@ -238,10 +241,14 @@ def _figure(data, height, title=None, **layout):
     return figure(data, layout)
 
 
-def _lines(step, table, prefix, title, log=False, **layout):
-    """Return one line per column of table (n, layers) against step, named prefix1, prefix2, ..."""
-    data = [{"type": "scatter", "mode": "lines", "x": step, "y": table[:, j], "name": f"{prefix}{j + 1}",
-             "line": {"color": LAYERS[j % len(LAYERS)]}} for j in range(table.shape[1])]
+def _lines(step, table, names, title, log=False, **layout):
+    """Return one line per column of table (n, layers) against step, column j named names[j].
+
+    Conv layers' lines are dashed: with up to 3 conv and 5 dense layers the colours come round again.
+    """
+    data = [{"type": "scatter", "mode": "lines", "x": step, "y": table[:, j], "name": name,
+             "line": {"color": LAYERS[j % len(LAYERS)], "dash": "dash" if name.startswith("conv") else "solid"}}
+            for j, name in enumerate(names)]
     layout.setdefault("yaxis", {"type": "log", "exponentformat": "power"} if log else {})
     return _figure(data, 260, title, xaxis={"title": {"text": "step"}},
                    legend={"orientation": "h", "y": -0.35, "x": 0}, **layout)
