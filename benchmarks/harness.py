@@ -249,6 +249,12 @@ def open_from_sidebar(page, title):
     wait_for_app(page)
 
 
+def show_section(page, name):
+    """Switch the Weights page to the section with this name on its switch (e.g. "Training health")."""
+    page.locator(".st-key-weights_section").get_by_text(name, exact=True).click()
+    wait_for_app(page)
+
+
 def descendants(pid):
     """Return the ids of every process below pid, read from /proc (Linux)."""
     children = {}

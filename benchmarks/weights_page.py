@@ -2,12 +2,13 @@
 
     python benchmarks/weights_page.py                     # 784-128-10 on the bundled sample
     python benchmarks/weights_page.py --hidden 1024 --windows 12
-    python benchmarks/weights_page.py --map-layer 0    # the activation map on the (unchanging) pixels
+    python benchmarks/weights_page.py --section map --map-layer 0    # the activation map on the pixels
 
 A real run trains on the app's worker pool (as in the server) while, in alternate windows,
 the Weights page is redrawn every 2 s through Streamlit's AppTest for a session holding that
-run, its activation map on the layer ``--map-layer`` (the first hidden layer, as the page
-opens).  AppTest reruns the whole page script each time, where the live page reruns only its
+run, showing the section ``--section`` (by default the forward and backward pass of one digit,
+the section that computes most; the activation map draws the layer ``--map-layer``, the first
+hidden layer as the page opens).  AppTest reruns the whole page script each time, where the live page reruns only its
 fragments, so this errs on the side of a larger slowdown; it would also compile the scripts
 anew on every run, which the server does once, so here its runs share one script cache.
 The windows alternate so that other work on a shared machine hits both sides alike; it prints
@@ -70,6 +71,8 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each window (default 6)")
     parser.add_argument("--map-layer", type=int, default=1, help="the activation map's layer: 0 the pixels, "
                         "1 the hidden layer (default), 2 the output")
+    parser.add_argument("--section", default="digit", choices=["units", "digit", "weights", "health", "map"],
+                        help="the page's section shown (default digit: the forward and backward pass of one digit)")
     args = parser.parse_args(argv)
     one_script_cache()
 
@@ -78,6 +81,7 @@ def main(argv=None):
     page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     page.session_state["session"] = me
     page.session_state["map_layer"] = args.map_layer
+    page.session_state["weights_section"] = args.section
     page.switch_page("pages/weights.py")
     page.run()  # the first run loads the data and warms the caches
     if page.exception:

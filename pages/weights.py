@@ -1,8 +1,10 @@
 """The Weights page: what the session's network has learned, redrawn every 2 s while it trains.
 
 It shows the active model (``Session.model``): the run training now, else an uploaded
-model, else the bundled pretrained one.  The numbers come from ``nn/explain/inspection.py``, the
-figures from ``ui.figures``; this script only places them.
+model, else the bundled pretrained one, one section at a time (``SECTIONS``): a page that
+draws a few figures is drawn at once, on a phone too, and a live redraw costs the run
+little.  The numbers come from ``nn/explain/inspection.py``, the figures from ``ui.figures``;
+this script only places them.
 """
 
 import math
@@ -25,6 +27,13 @@ UNITS_PER_PAGE = 64
 MAX_MATRIX_CELLS = 30_000  # ~40 kB a redraw at one byte per cell
 BACKWARD_UNITS = 8  # first-layer units whose dW1 the backward pass draws
 FUNCTION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
+# The page's sections, one shown at a time: key -> name on the switch ("units" is "Filters" for a conv net).
+SECTIONS = {"units": "Neurons", "digit": "One digit, forward and back", "weights": "Weights and biases",
+            "health": "Training health", "map": "Digits as each layer sees them"}
+# Choices made in one section, kept while another is shown (Streamlit forgets a widget's value when the
+# widget is not drawn in a run, unless the value is assigned again).
+KEPT = ("weights_unit", "weights_page", "weights_learned", "weights_digit", "weights_backprop_lr",
+        "weights_conv_channel", "weights_layer", "map_layer")
 
 me = session()
 sidebar.model_block(me)
@@ -273,7 +282,8 @@ def backward(model, X, y):
     stepper = me.stepper(model)
     net = model.net
     lr_col, fresh_col = st.columns([3, 1], vertical_alignment="bottom")
-    lr = lr_col.number_input("Learning rate α of the update", min_value=1e-4, max_value=10.0, value=0.1,
+    st.session_state.setdefault("weights_backprop_lr", 0.1)  # kept across sections: see KEPT
+    lr = lr_col.number_input("Learning rate α of the update", min_value=1e-4, max_value=10.0,
                              step=0.05, format="%g", key="weights_backprop_lr",
                              help="How far one update moves each weight against its gradient.")
     fresh_col.button("Copy the model again", key="weights_backprop_fresh", on_click=copy_again, args=(model,),
@@ -388,8 +398,8 @@ def health(run):
 
 
 @st.fragment(run_every=REFRESH_SECONDS if live else None)
-def view():
-    """Draw everything from the active model; while a run trains, this reruns on its own."""
+def view(section):
+    """Draw the active model's summary and the chosen section; while a run trains, this reruns on its own."""
     if live and not me.shows_live_run:
         st.rerun()  # the run ended: redraw the whole page once, without the timer
     model = me.model()
@@ -403,16 +413,18 @@ def view():
         st.info(f"**{model.architecture}** — {model.source_text}. Train one on the Train page to watch it learn here.",
                 icon="🧠")
     continued = run is not None and run.continued
-    start = start_weights(model, continued)
-    if model.net.conv:
+    if section == "units" and model.net.conv:
         filters(model.net)
-    else:
-        neurons(model.net, X, y, start)
-    forward(model.net, X, y)
-    backward(model, X, y)
-    matrices(model.net)
-    distributions(model.net, start, continued)
-    health(run)
+    elif section == "units":
+        neurons(model.net, X, y, start_weights(model, continued))
+    elif section == "digit":
+        forward(model.net, X, y)
+        backward(model, X, y)
+    elif section == "weights":
+        matrices(model.net)
+        distributions(model.net, start_weights(model, continued), continued)
+    elif section == "health":
+        health(run)
 
 
 def chosen_digit(X, *events):
@@ -486,6 +498,18 @@ def activation_map():
         chosen_digit(X, pca, tsne)
 
 
+def pick_section(net):
+    """Return the key of the section chosen on the switch under the title."""
+    names = {**SECTIONS, "units": "Filters" if net.conv else SECTIONS["units"]}
+    return st.radio("Section", list(names), format_func=names.__getitem__, horizontal=True, key="weights_section",
+                    label_visibility="collapsed")
+
+
+for key in KEPT:
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
 st.title("🔬 Inside the network")
-view()
-activation_map()
+chosen = pick_section(me.model().net)
+view(chosen)
+if chosen == "map":
+    activation_map()

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 from nn.explain import projection
-from tests.test_app_weights import figure, finished_run, session_with, values
+from tests.test_app_weights import figure, finished_run, session_with, show, values
 from ui import session as state
 from ui.activation_map import ActivationMap
 
 
 @pytest.fixture
 def open_weights(open_page):
-    """Return open(me): an AppTest on the Weights page for the Session me."""
-    return lambda me: open_page("weights", session={"session": me})
+    """Return open(me): an AppTest on the Weights page for the Session me, showing its map."""
+    return lambda me: show(open_page("weights", session={"session": me}), "map")
 
 
 def shown(fig):

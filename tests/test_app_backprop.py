@@ -4,7 +4,7 @@ import numpy as np
 
 from nn.explain.backprop import Stepper, backward_pass
 from nn.network import Network
-from tests.test_app_weights import charts, figure, finished_run, session_with, values, values_2d
+from tests.test_app_weights import charts, figure, finished_run, session_with, show, values, values_2d
 from ui import session as state
 
 
@@ -47,7 +47,7 @@ def apply(at, times):
 
 def test_pretrained_model_backward_pass_and_updates_on_a_copy(open_page):
     me = state.Session()
-    at = open_page("weights", session={"session": me})
+    at = show(open_page("weights", session={"session": me}), "digit")
     net = state.pretrained().net
     original = {name: p.tobytes() for name, p, _ in net.params()}
     want = check_backward(at, net)
@@ -70,7 +70,7 @@ def test_pretrained_model_backward_pass_and_updates_on_a_copy(open_page):
 def test_a_one_layer_runs_backward_pass_and_its_copy_kept_over_reruns(open_page):
     run = finished_run(hidden=(16,))
     me = session_with(run)
-    at = open_page("weights", session={"session": me})
+    at = show(open_page("weights", session={"session": me}), "digit")
     original = run.net.dense[0].W.tobytes()
     check_backward(at, run.net)
     eqs = latex(at)
@@ -88,7 +88,7 @@ def test_a_one_layer_runs_backward_pass_and_its_copy_kept_over_reruns(open_page)
 def test_a_two_layer_models_backward_pass_layer_by_layer(open_page):
     net = Network((20, 12), "tanh", seed=1)
     me = session_with(uploaded=state.Model(net, "uploaded two.npz", {}))
-    at = open_page("weights", session={"session": me})
+    at = show(open_page("weights", session={"session": me}), "digit")
     check_backward(at, net)
     assert r"dZ_2 = dA_2 \circ \mathrm{tanh}'(Z_2)" in latex(at)
     apply(at, 1)
@@ -98,7 +98,7 @@ def test_a_two_layer_models_backward_pass_layer_by_layer(open_page):
 def test_a_conv_models_backward_pass_through_its_blocks_on_a_copy(open_page):
     run = finished_run(conv=((4, 5), (6, 3)), hidden=(16,))
     me = session_with(run)
-    at = open_page("weights", session={"session": me})
+    at = show(open_page("weights", session={"session": me}), "digit")
     assert not at.exception
     original = {name: p.tobytes() for name, p, _ in run.net.params()}
     eqs = latex(at)

@@ -17,8 +17,18 @@ TINY = dict(epochs=1, train_size=300, batch_size=50)
 
 @pytest.fixture
 def open_weights(open_page):
-    """Return open(me=None): an AppTest on the Weights page for the Session ``me`` (a fresh one if None)."""
-    return lambda me=None: open_page("weights", session={"session": me} if me is not None else None)
+    """Return open(me=None, section=None): an AppTest on the Weights page for the Session ``me`` (a fresh one if
+    None), showing that section (the first, the neurons, if None)."""
+    return lambda me=None, section=None: show(open_page("weights", session={"session": me} if me is not None
+                                                        else None), section)
+
+
+def show(at, section):
+    """Switch the Weights page at to section (a key of its SECTIONS), if one is given; return at."""
+    if section is not None:
+        at.radio(key="weights_section").set_value(section).run()
+        assert not at.exception
+    return at
 
 
 def finished_run(**settings):
@@ -80,34 +90,40 @@ def test_pretrained_model_is_shown_before_any_training(open_weights):
     at = open_weights()
     n = state.pretrained().net.sizes[1]
     assert "pretrained" in at.info[0].value
-    assert {"weights_grid", "weights_unit_image", "weights_top", "weights_input", "weights_probs", "weights_matrix",
-            "weights_bias", "weights_hist"} <= charts(at)
+    assert at.radio(key="weights_section").options == ["Neurons", "One digit, forward and back",
+                                                       "Weights and biases", "Training health",
+                                                       "Digits as each layer sees them"]
+    assert charts(at) == {"weights_grid", "weights_unit_image", "weights_top", "weights_by_digit"}  # one section
     assert f"Units 0–{min(n, 64) - 1} of {n:,}" in captions(at)
-    assert "fill in while this session trains" in captions(at)
-    assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # the file records its settings
     assert [m.label for m in at.metric] == ["Bias b1[0]"]
+    assert {"weights_input", "weights_probs", "weights_backprop_probs"} <= charts(show(at, "digit"))
+    assert "weights_grid" not in charts(at)
+    assert {"weights_matrix", "weights_bias", "weights_hist"} == charts(show(at, "weights"))
+    assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # the file records its settings
+    assert "fill in while this session trains" in captions(show(at, "health"))
 
 
 def test_a_short_runs_model_with_its_training_health(open_weights):
     run = finished_run(hidden=(24,))
     at = open_weights(session_with(run))
     assert f"run {run.id[:6]}" in at.info[0].value and "step" in at.info[0].value
-    assert {"weights_health_grad", "weights_health_ratio", "weights_health_dead"} <= charts(at)
+    assert "Units 0–23 of 24" in captions(at)
+    assert {"weights_health_grad", "weights_health_ratio", "weights_health_dead"} <= charts(show(at, "health"))
     grad = figure(at, "weights_health_grad")
     assert trace_names(grad) == ["W1", "W2"]
-    assert "Units 0–23 of 24" in captions(at)
-    assert "at initialisation" in trace_names(figure(at, "weights_hist"))
+    assert "at initialisation" in trace_names(figure(show(at, "weights"), "weights_hist"))
 
 
 def test_a_two_hidden_layer_model_shows_every_layer(open_weights):
     run = finished_run(hidden=(20, 12), activation="tanh")
-    at = open_weights(session_with(run))
+    at = open_weights(session_with(run), "digit")
     assert {"weights_layer_bars_1", "weights_layer_bars_2"} <= charts(at)
     latex = [x.value.strip("$\n") for x in at.latex]
     assert r"Z_1 = W_1\,X + b_1" in latex and r"A_2 = \mathrm{tanh}(Z_2)" in latex
     assert r"Z_3 = W_3\,A_2 + b_3" in latex and r"A_3 = \mathrm{softmax}(Z_3)" in latex
+    show(at, "health")
     assert "weights_health_dead" not in charts(at) and "no unit can die" in captions(at)  # tanh never dies
-    layers = at.radio(key="weights_layer")
+    layers = show(at, "weights").radio(key="weights_layer")
     assert len(layers.options) == 3
     layers.set_value(1).run()
     assert "W2: one row per unit" in figure(at, "weights_matrix")["layout"]["title"]["text"]
@@ -125,14 +141,18 @@ def test_picking_a_neuron_and_a_digit(open_weights):
     assert (box["x0"], box["y0"]) == (5 % 8 * 29 - 0.5, -0.5)
 
     splits = state.shared_splits("sample")
-    at.number_input(key="weights_digit").set_value(42).run()
+    show(at, "digit").number_input(key="weights_digit").set_value(42).run()
     assert f"Its label: **{splits.y_test[42]}**" in captions(at)
     shown = values(figure(at, "weights_probs")["data"][0]["y"])  # the bars: what the model says of that digit
     want = state.pretrained().net.predict_proba(splits.X_test[42:43])[0]
     np.testing.assert_allclose(shown, want, rtol=1e-5, atol=1e-6)
     at.button(key="weights_random_digit").click().run()
     assert not at.exception
-    assert 0 <= at.number_input(key="weights_digit").value < len(splits.y_test)
+    digit = at.number_input(key="weights_digit").value
+    assert 0 <= digit < len(splits.y_test)
+    show(at, "units")
+    assert at.number_input(key="weights_unit").value == 5  # each section's choices are kept while another shows
+    assert show(at, "digit").number_input(key="weights_digit").value == digit
 
 
 def test_what_a_unit_learned_is_its_weights_minus_their_start(open_weights):
@@ -149,8 +169,9 @@ def test_a_wide_layer_is_paged_and_pickers_follow_a_smaller_model(open_weights):
     wide = state.Model(Network((300,), seed=1), "uploaded wide.npz", {})
     me = session_with(uploaded=wide)
     at = open_weights(me)
-    assert "file does not say how it started" in captions(at)
     assert at.toggle(key="weights_learned").disabled  # no known start to take away
+    assert "file does not say how it started" in captions(show(at, "weights"))
+    show(at, "units")
     tiles = figure(at, "weights_grid")["data"][0]["z"]
     assert tiles["dtype"] == "u1"  # one byte per cell
     at.slider(key="weights_page").set_value(5).run()
@@ -175,7 +196,7 @@ def test_a_live_run_shows_the_step_and_the_weights_it_has_now(open_weights):
         assert "redrawn every 2 s" in at.info[0].value and "step 3 of" in at.info[0].value
         unit = values(figure(at, "weights_unit_image")["data"][0]["z"])
         np.testing.assert_allclose(unit, run.net.dense[0].W[:, 0], rtol=1e-6)  # unit 0's weights after step 3
-        assert {"weights_grid", "weights_health_grad"} <= charts(at)
+        assert "weights_grid" in charts(at) and "weights_health_grad" in charts(show(at, "health"))
     finally:
         run.stop()
         run.join(30)
@@ -190,9 +211,12 @@ def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(o
     assert filters["data"][0]["type"] == "heatmap" and filters["data"][1]["text"] == ["0", "1", "2", "3"]
     assert "weights_grid" not in charts(at)  # single 28×28 neurons are for dense nets
     assert "4 small 5×5 filters" in captions(at) and "fully connected" in captions(at)
-    assert {"weights_matrix", "weights_bias", "weights_hist", "weights_health_grad"} <= charts(at)
+    assert at.radio(key="weights_section").options[0] == "Filters"
+    assert "weights_health_grad" in charts(show(at, "health"))
+    assert {"weights_matrix", "weights_bias", "weights_hist"} <= charts(show(at, "weights"))
     assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # its start is rebuilt from its settings
     assert len(at.radio(key="weights_layer").options) == 2  # the dense layers W1 (150 × 16) and W2
+    show(at, "digit")
 
     # The forward pass: each block's maps, the flattened features, then the dense layers reading F.
     eqs = [x.value.strip("$\n") for x in at.latex]
@@ -224,12 +248,12 @@ def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(o
 
 def test_a_conv_runs_kernels_have_their_histogram_and_training_health(open_weights):
     run = finished_run(conv=((4, 5), (6, 3)), hidden=(16,))
-    at = open_weights(session_with(run))
-    assert not at.exception
+    at = open_weights(session_with(run), "weights")
     hist = figure(at, "weights_hist")["layout"]
     assert [hist[f"xaxis{n}"]["title"]["text"] for n in ("", 2, 3, 4)] == [
         "weights of conv1", "weights of conv2", "weights of W1", "weights of W2"]
     assert "xaxis5" not in hist  # the biases have none
+    show(at, "health")
     grad, ratio, dead = (figure(at, f"weights_health_{key}") for key in ("grad", "ratio", "dead"))
     assert trace_names(grad) == trace_names(ratio) == ["conv1", "conv2", "W1", "W2"]
     assert trace_names(dead) == ["conv1", "conv2", "hidden 1"]

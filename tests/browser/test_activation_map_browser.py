@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from benchmarks.harness import open_from_sidebar, start_training, wait_for_points
+from benchmarks.harness import open_from_sidebar, show_section, start_training, wait_for_points
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +25,7 @@ def test_the_map_moves_while_a_run_trains(page):
     start_training(page, epochs=500)
     wait_for_points(page, 2)  # the run is under way
     open_from_sidebar(page, "Weights")
+    show_section(page, "Digits as each layer sees them")
     page.get_by_text("Redrawn every 2 s as the run learns").wait_for(timeout=60_000)
     page.wait_for_function(f"() => ({POINTS_JS})()[0] > 0", timeout=60_000)
     before = page.evaluate(POINTS_JS)
@@ -50,6 +51,7 @@ def test_clicking_a_point_shows_its_digit(page):
     page.goto(page.app_url)
     page.wait_for_app()
     open_from_sidebar(page, "Weights")
+    show_section(page, "Digits as each layer sees them")
     chart = page.locator(".st-key-map_pca .js-plotly-plot").last
     chart.scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelector('.st-key-map_pca .js-plotly-plot')?._fullData?.[0]?.x?.length")
