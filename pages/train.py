@@ -49,14 +49,14 @@ def buttons(config):
     paused = alive and run.paused
     row = st.container(horizontal=True, vertical_alignment="center")
     start = row.button("Start training", key="start", type="primary", disabled=alive or config is None,
-                       help="Train fresh weights with the settings on the left (Stop or Reset the current run first).")
+                       help="Train fresh weights with the settings beside it (Stop or Reset the current run first).")
     pause = row.button("Pause", key="pause", disabled=not alive or paused, help="Hold the run; the weights stay.")
     resume = row.button("Resume", key="resume", disabled=not paused, help="Let a paused run go on.")
     ended = run is not None and not alive
     step = row.button("Step a new run" if ended else "Step", key="step",
                       disabled=alive and not paused or (not alive and config is None),
                       help="The last run has ended: this starts a new run from fresh random weights with the settings "
-                           "on the left, and holds it after one batch or epoch." if ended else
+                           "beside it, and holds it after one batch or epoch." if ended else
                            "Run one more batch or epoch (as chosen beside it), then hold: watch learning step by step.")
     size = row.segmented_control("Step size", ["batch", "epoch"], default="batch", key="step_size",
                                  required=True, label_visibility="collapsed", persist_state="session")
@@ -122,7 +122,8 @@ def live_view():
     def live():
         run = me.run
         if run is None:
-            st.info("Choose settings on the left and press **Start training** (or **Step** to go one batch at a time).")
+            st.info("Choose the settings (beside this on a wide screen, below it on a phone) and press "
+                    "**Start training** (or **Step** to go one batch at a time).")
             return
         status_line(run, diagnose(run.history, run.config, run.status))
         share, left = run.progress()
@@ -273,7 +274,8 @@ def model_files():
 
 
 st.title("Train")
-settings, main = st.columns([1.25, 3], gap="large")
+frontend.phone_layout("train")  # on a phone: the buttons and the chart above the settings
+settings, main = st.container(key="train_layout").columns([1.25, 3], gap="large")
 with settings:
     class_section(me)
     data_widgets(me)

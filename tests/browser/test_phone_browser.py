@@ -98,3 +98,24 @@ def test_a_mouse_still_gets_the_mode_bar_on_a_chart_it_hovers(browser, app_url):
     chart.hover()
     expect(chart.locator(".modebar")).to_be_visible()  # zoom and reset for those who can hover
     context.close()
+
+
+def test_on_a_phone_the_train_page_shows_start_and_its_chart_before_the_settings(browser, app_url):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{app_url}/train")
+    wait_for_app(page, 60_000)
+    start = page.get_by_role("button", name="Start training")
+    start.wait_for()
+    assert on_screen(page, start)  # on the first screen, not below the fifteen settings
+    settings = page.get_by_text("Hidden layers (how many)")
+    assert settings.bounding_box()["y"] > start.bounding_box()["y"]  # the settings follow, below
+    start.tap()
+    chart = page.locator(".st-key-curves .js-plotly-plot")
+    chart.wait_for()
+    assert chart.bounding_box()["y"] < settings.bounding_box()["y"]  # the live chart sits above them too
+    page.get_by_role("button", name="Stop").tap()
+    errors = exceptions(page)
+    context.close()
+    assert not errors

@@ -4,7 +4,8 @@
 - ``preload_plotly.js``: the home page loads Plotly in the background (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
-- ``draw_layout.css``: on a phone, the Draw page shows the digit read above the canvas (``draw_layout``).
+- ``draw_layout.css``, ``train_layout.css``: on a phone, the Draw page shows the digit read above the
+  canvas, and the Train page its buttons and chart above the settings (``phone_layout``).
 - ``touch.css``: on a touch screen, no page shows Plotly's mode bar over its charts (``touch_layout``).
 - ``remember.js``: the browser keeps its id (so a plain link finds its runs) and its nickname in cookies (``remember``).
 
@@ -54,9 +55,9 @@ def fix_canvas():
     st.html(_script("canvas_fixes.js"), unsafe_allow_javascript=True)
 
 
-def draw_layout():
-    """On a narrow screen, put the Draw page's reading (digit and confidence) above its canvas, all on one screen."""
-    st.html(HERE / "draw_layout.css")
+def phone_layout(page):
+    """On a narrow screen, lay the page out as ``{page}_layout.css`` says: what people look at first, on top."""
+    st.html(HERE / f"{page}_layout.css")
 
 
 def touch_layout():
