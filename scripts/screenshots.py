@@ -3,12 +3,14 @@
     python scripts/screenshots.py                 # every page, into docs/<page>.png
     python scripts/screenshots.py --pages train   # only some
     python scripts/screenshots.py --pages map     # the Weights page's activation map mid-run, docs/map.png
+    python scripts/screenshots.py --pages phone   # each page's first screen on a phone, docs/phone.png
 
 A page's function gets a fresh browser page already at the app's URL and saves its
 picture; add a page by adding a function to ``SHOTS``.  Not a test: it asserts nothing.
 """
 
 import argparse
+import io
 import os
 import secrets
 import sys
@@ -225,8 +227,41 @@ def shot_lab(page, out):
     Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+PHONE_PAGES = ("", "train", "weights", "draw", "lab")
+
+
+def shot_phone(page, out):
+    """Save the first screen of each page on a phone (390×844, touch), side by side; the Draw page reading a 7."""
+    from PIL import Image
+
+    context = page.context.browser.new_context(**PHONE)
+    shots = []
+    for path in PHONE_PAGES:
+        phone = context.new_page()
+        phone.set_default_timeout(60_000)
+        phone.goto(f"{page.app_url}/{path}")
+        wait_for_app(phone, 60_000)
+        phone.get_by_test_id("stMain").locator("h1").first.wait_for()
+        if path == "draw":
+            replay(phone, sample_strokes(7))
+            phone.get_by_test_id("stMetric").filter(has_text="Prediction").wait_for()
+            wait_for_app(phone)
+        phone.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')")  # every part drawn
+        phone.wait_for_timeout(1500)  # let the charts finish drawing
+        shots.append(Image.open(io.BytesIO(phone.screenshot())))
+        phone.close()
+    context.close()
+    gap = 24
+    width, height = shots[0].size
+    sheet = Image.new("RGB", (len(shots) * (width + gap) - gap, height), "#e6e9ef")
+    for i, shot in enumerate(shots):
+        sheet.paste(shot, (i * (width + gap), 0))
+    sheet.quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+
+
 SHOTS = {"home": shot_home, "train": shot_train, "weights": shot_weights, "map": shot_map, "draw": shot_draw,
-         "lab": shot_lab, "class": shot_class}
+         "lab": shot_lab, "class": shot_class, "phone": shot_phone}
 
 
 def main(argv=None):
