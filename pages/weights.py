@@ -1,8 +1,8 @@
 """The Weights page: what the session's network has learned, redrawn every 2 s while it trains.
 
 It shows the active model (``Session.model``): the run training now, else an uploaded
-model, else the bundled pretrained one.  The numbers come from ``nn/explain/inspection.py``, the
-figures from ``ui.figures``; this script only places them.
+model, else the bundled pretrained one the session chose.  The numbers come from
+``nn/explain/inspection.py``, the figures from ``ui.figures``; this script only places them.
 """
 
 import math
@@ -106,7 +106,8 @@ def filters(net):
     tiles = inspection.tile(kernels, cols, side=k)
     st.plotly_chart(figures.weights.filter_grid(tiles, scale, k, cols, c), key="weights_filters")
     st.caption(f"Colours span ±{scale:.2f}. The pictures of single neurons as 28×28 images are for fully "
-               "connected networks, whose first-layer units each see all 784 pixels.")
+               "connected networks, whose first-layer units each see all 784 pixels: choose the fully connected "
+               "one under Bundled model, in the sidebar, to see them.")
 
 
 def pick_random_digit(n):

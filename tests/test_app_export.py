@@ -33,11 +33,18 @@ def test_a_finished_runs_script_and_notebook(open_page):
     assert any("def backward_prop(" in cell.source for cell in book.cells)
 
 
-def test_the_pretrained_models_script_says_it_leaves_augmentation_out(open_page):
-    at = open_page("train")
+def test_the_pretrained_models_script_says_it_leaves_augmentation_out(open_page, dense_session):
+    at = open_page("train", session={"session": dense_session})
     assert not any(button.disabled for button in buttons(at))
-    text = state.pretrained().take_home("script").decode()
+    text = dense_session.pretrained().take_home("script").decode()
     assert "HIDDEN = [512, 256]" in text and "augmentation" in text
+
+
+def test_the_default_bundled_model_is_convolutional_and_says_why_it_is_not_written_out(open_page):
+    at = open_page("train")
+    assert at.session_state["session"].model().net.conv
+    for button in buttons(at):
+        assert button.disabled and "fully connected networks only" in button.help
 
 
 @pytest.mark.parametrize(("model", "why"), [
