@@ -1,10 +1,11 @@
 """Draw digits on the Draw page's canvas with the mouse and measure how well and how fast they are read.
 
-    python benchmarks/draw_accuracy.py                          # 120 digits, the bundled pretrained model
+    python benchmarks/draw_accuracy.py                          # 120 digits, the default bundled model (conv)
     python benchmarks/draw_accuracy.py --n 200 --centre both    # and again with centring off
+    python benchmarks/draw_accuracy.py --model assets/pretrained.npz   # the fully connected bundled model
     python benchmarks/draw_accuracy.py --model PATH             # another model file (save_model's .npz)
 
-The digits are real MNIST test digits (../shared/data/mnist.npz), traced into pen strokes
+The digits are real MNIST test digits (--mnist, ../shared/data/mnist.npz by default), traced into pen strokes
 (``benchmarks/strokes.py``) and replayed with the mouse (down, moves, up; a quarter second
 between strokes, as a pen is lifted) on the real canvas, served by ``streamlit run`` and
 drawn in headless Chromium.  They are spread evenly over six conditions: centred, small,
@@ -49,7 +50,7 @@ from nn.data import normalize  # noqa: E402
 from nn.digits.preprocess import preprocess  # noqa: E402
 from nn.explain.saliency import read  # noqa: E402
 from nn.files.model_file import load_model  # noqa: E402
-from ui.session import PRETRAINED_PATH  # noqa: E402
+from ui.session import BUNDLED, DEFAULT_BUNDLED  # noqa: E402
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -92,9 +93,9 @@ WATCH = """() => {
 }"""
 
 
-def plan(n, seed):
+def plan(n, seed, mnist=MNIST):
     """Return n drawing jobs [(condition, MNIST test index, strokes placed on the canvas)], conditions in turn."""
-    with np.load(MNIST, allow_pickle=False) as f:
+    with np.load(mnist, allow_pickle=False) as f:
         x_test, y_test = f["x_test"], f["y_test"].astype(np.int64)
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(y_test), n, replace=False)
@@ -231,13 +232,15 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # so the app server is stopped too
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=120, help="digits to draw (spread over the six conditions)")
-    parser.add_argument("--model", type=Path, default=PRETRAINED_PATH, help="model file (default: the bundled one)")
+    parser.add_argument("--model", type=Path, default=BUNDLED[DEFAULT_BUNDLED],
+                        help="model file, read as the page's pretrained model (default: the default bundled one)")
     parser.add_argument("--centre", choices=("on", "off", "both"), default="both",
                         help="read with centring on, off, or one pass of each")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mnist", type=Path, default=MNIST, help=f"the full MNIST as mnist.npz (default: {MNIST})")
     args = parser.parse_args()
     net, _ = load_model(args.model)
-    jobs, x_test, y_test = plan(args.n, args.seed)
+    jobs, x_test, y_test = plan(args.n, args.seed, args.mnist)
     passes = {"on": [True], "off": [False], "both": [True, False]}[args.centre]
     shown = {}  # centre -> [(digit on screen or None, latency ms or None)], in the order of jobs
     pngs = []

@@ -14,7 +14,7 @@ from nn.digits.preprocess import preprocess
 from nn.explain.saliency import read
 from ui import figures, frontend
 from ui.routing import through_app
-from ui.session import pretrained, session
+from ui.session import session
 from ui.sidebar import model_block
 from ui.uploads import uploader
 
@@ -34,8 +34,8 @@ st.session_state.setdefault("draw_centre", True)
 
 
 def draw_model():
-    """Return the Model the page reads with: the session's (live while it trains) or the bundled one."""
-    return me.model() if st.session_state.get("draw_model", SESSION) == SESSION else pretrained()
+    """Return the Model the page reads with: the session's (live while it trains) or its bundled one."""
+    return me.model() if st.session_state.get("draw_model", SESSION) == SESSION else me.pretrained()
 
 
 def clear():
@@ -168,9 +168,10 @@ model_block(me)
 st.title("Draw a digit")
 choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model", horizontal=True,
                   help="The session's model is the one you train on the Train page (read live while it learns), "
-                       "or one you uploaded or fine-tuned; the pretrained one ships with the app.")
-if choice == PRETRAINED and me.model().net is not pretrained().net:
-    st.sidebar.caption(f"The Draw page reads with the {pretrained().source_text}.")
+                       "or one you uploaded or fine-tuned; the pretrained one ships with the app (which one: "
+                       "Bundled model, in the sidebar).")
+if choice == PRETRAINED and me.model().net is not me.pretrained().net:
+    st.sidebar.caption(f"The Draw page reads with the {me.pretrained().source_text}.")
 frontend.fix_canvas()
 frontend.phone_layout("draw")
 live = choice == SESSION and me.shows_live_run

@@ -29,7 +29,8 @@ for column, (page, title, icon, text) in zip(st.columns(3), cards):
         st.page_link(page, label=f"**{title}**", icon=icon)
         st.write(text)
 
-st.caption(f"Works offline: a sample of MNIST ({sample_size()}) ships with the app, and a pretrained model is ready "
-           "on every page. The full MNIST (11 MB) is one click away on the Train page.")
+st.caption(f"Works offline: a sample of MNIST ({sample_size()}) ships with the app, and two pretrained models "
+           "are ready on every page (convolutional or fully connected: Bundled model, in the sidebar). The full "
+           "MNIST (11 MB) is one click away on the Train page.")
 model_block(session())
 frontend.preload_plotly()

@@ -14,7 +14,7 @@ from nn.explain.lab import THRESHOLDS, coverage
 from ui import figures
 from ui.lab import compared
 from ui.routing import through_app
-from ui.session import pretrained, session
+from ui.session import bundled_models, session
 from ui.sidebar import model_block
 
 through_app()  # a first request to a fresh server runs this page on its own: go through app.py
@@ -162,7 +162,7 @@ def show_damage(X, y):
     st.caption("How accuracy falls as the test digits are damaged, with the same code that varies training digits "
                "when a run augments. A network that never saw shifted or rotated digits falls fastest: this is why "
                "MNIST centres its digits, and why augmentation helps.")
-    nets = compared(me.model(), pretrained(), me.uploaded)
+    nets = compared(me.model(), bundled_models(), me.uploaded)
     st.button("Run the damage tests", key="lab_damage", on_click=lambda: lab.test_damage(nets, X, y),
               help=f"{', '.join(nets)}, on the {len(y):,} test digits. It runs on the worker processes.")
     st.fragment(job_view, run_every=POLL_SECONDS if polling_damage else None)(
@@ -197,8 +197,9 @@ st.title("Lab")
 polling_ranking, polling_damage = running(lab.ranking), running(lab.damage)
 st.radio("Which model", [SESSION, PRETRAINED], index=int(lab.pretrained), key="lab_model", horizontal=True,
          on_change=on(lab.use_pretrained, "lab_model", lambda v: v == PRETRAINED),
-         help="The session's model is the one you train, upload or fine-tune; the pretrained one ships with the app.")
-base = pretrained() if lab.pretrained else me.model()
+         help="The session's model is the one you train, upload or fine-tune; the pretrained one ships with the app "
+              "(which one: Bundled model, in the sidebar).")
+base = me.pretrained() if lab.pretrained else me.model()
 splits = me.splits()
 X_test, y_test = splits.X_test, splits.y_test
 unbroken = show_breaking(base, X_test, y_test)

@@ -1,10 +1,10 @@
 """The Weights page: what the session's network has learned, redrawn every 2 s while it trains.
 
 It shows the active model (``Session.model``): the run training now, else an uploaded
-model, else the bundled pretrained one, one section at a time (``SECTIONS``): a page that
-draws a few figures is drawn at once, on a phone too, and a live redraw costs the run
-little.  The numbers come from ``nn/explain/inspection.py``, the figures from ``ui.figures``;
-this script only places them.
+model, else the bundled pretrained one the session chose, one section at a time (``SECTIONS``):
+a page that draws a few figures is drawn at once, on a phone too, and a live redraw costs the
+run little.  The numbers come from ``nn/explain/inspection.py``, the figures from
+``ui.figures``; this script only places them.
 """
 
 import math
@@ -113,7 +113,8 @@ def filters(net):
     scale = inspection.robust_scale(kernels)
     st.plotly_chart(channel_grid(kernels, scale, f"{c} filters of {k}×{k} weights"), key="weights_filters")
     st.caption(f"Colours span ±{scale:.2f}. The pictures of single neurons as 28×28 images are for fully "
-               "connected networks, whose first-layer units each see all 784 pixels.")
+               "connected networks, whose first-layer units each see all 784 pixels: choose the fully connected "
+               "one under Bundled model, in the sidebar, to see them.")
 
 
 def channel_grid(maps, scale, title, name="weight", tick="+.2f"):

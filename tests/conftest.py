@@ -58,10 +58,28 @@ def splits(sample):
 
 @pytest.fixture(scope="session")
 def pretrained():
-    """Return (net, metadata) of the model the app ships with, trained on the full MNIST (assets/pretrained.npz)."""
+    """Return (net, metadata) of the fully connected model the app ships with, trained on the full MNIST.
+
+    assets/pretrained.npz, 784-512-256-10: the one whose every layer the tests can check from its raw matrices.
+    """
     from nn.files.model_file import load_model
 
     return load_model(ROOT / "assets" / "pretrained.npz")
+
+
+@pytest.fixture
+def dense_session():
+    """Return a fresh Session (``ui.session``) that chose the fully connected bundled model, 784-512-256-10.
+
+    The app's default bundled model is convolutional; a test of what only a fully connected network shows
+    (28×28 neuron pictures, the classic notebook's equations, its script) chooses this one, as a person does in
+    the sidebar.
+    """
+    from ui.session import Session
+
+    me = Session()
+    me.choose_bundled("dense")
+    return me
 
 
 @pytest.fixture(scope="session")

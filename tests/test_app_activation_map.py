@@ -42,10 +42,10 @@ def check_map(at, net, X, y, layer):
     np.testing.assert_allclose((points**2).sum(), (s[:2] ** 2).sum(), rtol=1e-3)
 
 
-def test_the_pretrained_models_map_has_every_layer(open_weights):
-    me = state.Session()
+def test_the_pretrained_models_map_has_every_layer(open_weights, dense_session):
+    me = dense_session
     at = open_weights(me)
-    net, splits = state.pretrained().net, state.shared_splits("sample")
+    net, splits = me.pretrained().net, state.shared_splits("sample")
     picker = at.selectbox(key="map_layer")
     assert picker.options == [
         "input pixels (784)", "hidden layer 1 (512 units)", "hidden layer 2 (256 units)", "output (10 probabilities)"]
@@ -72,8 +72,8 @@ def test_a_runs_map_lists_its_layers_and_marks_its_mistakes(open_weights, hidden
         check_map(at, run.net, splits.X_test, splits.y_test, layer)
 
 
-def test_the_tsne_map_is_computed_in_the_background_to_the_end(open_weights, wait_until):
-    me = state.Session()
+def test_the_tsne_map_is_computed_in_the_background_to_the_end(open_weights, wait_until, dense_session):
+    me = dense_session
     me.activation_map = ActivationMap(size=150)  # a small map, so the test is quick
     at = open_weights(me)
     at.button(key="map_tsne_start").click().run()

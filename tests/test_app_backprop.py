@@ -45,10 +45,10 @@ def apply(at, times):
         assert not at.exception
 
 
-def test_pretrained_model_backward_pass_and_updates_on_a_copy(open_page):
-    me = state.Session()
+def test_pretrained_model_backward_pass_and_updates_on_a_copy(open_page, dense_session):
+    me = dense_session
     at = show(open_page("weights", session={"session": me}), "digit")
-    net = state.pretrained().net
+    net = me.pretrained().net
     original = {name: p.tobytes() for name, p, _ in net.params()}
     want = check_backward(at, net)
     after = values(figure(at, "weights_backprop_probs")["data"][1]["y"])

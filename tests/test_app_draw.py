@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from nn.digits.preprocess import preprocess
+from nn.explain.saliency import read
 from nn.files.model_file import model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
+from tests.test_app_weights import figure, values
 from ui import session as state
 from ui.lesson import markdown_text
 
@@ -54,6 +57,11 @@ def sidebar_text(at):
     return " ".join(e.value for e in [*at.sidebar.markdown, *at.sidebar.caption])
 
 
+def shown_probabilities(at):
+    """Return the ten probabilities the page's bars show (10,)."""
+    return values(figure(at, "draw_probs")["data"][0]["y"])
+
+
 def uploaded_session():
     """Return a Session whose model is an uploaded one, different from the pretrained model."""
     me = state.Session()
@@ -80,6 +88,56 @@ def test_model_switch_says_in_the_sidebar_which_model_reads(open_draw):
     assert markdown_text("my_model.npz") in sidebar_text(at)  # the session's model is still the uploaded one
     at.radio(key="draw_model").set_value("Session model").run()
     assert "Draw page reads with" not in sidebar_text(at)
+
+
+def told_apart(sample, conv, dense):
+    """Return (canvas image, conv's probabilities, dense's) of the first sample digit the two models read differently.
+
+    Differently: some probability differs by more than 1% (both read most digits 100% sure), so a page that reads
+    with the wrong model is caught.
+    """
+    for digit in sample.x_test[:200]:
+        image = in_corner(digit)
+        x = preprocess(image).x
+        by_conv, by_dense = read(conv.net, x).p, read(dense.net, x).p
+        if np.abs(by_conv - by_dense).max() > 0.01:
+            return image, by_conv, by_dense
+    raise AssertionError("the two bundled models read every digit alike")
+
+
+def test_both_bundled_models_are_offered_and_the_chosen_one_reads_the_drawing(open_draw, sample, monkeypatch):
+    conv, dense = state.bundled_models()
+    image, by_conv, by_dense = told_apart(sample, conv, dense)
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=Canvas(image)))
+
+    at = open_draw(session=uploaded_session())
+    chooser = at.sidebar.radio(key="bundled_model")
+    assert chooser.options == [f"convolutional ({conv.accuracy:.2%})", f"fully connected ({dense.accuracy:.2%})"]
+    assert chooser.value == "conv"  # the convolutional one reads drawn digits best: the default
+    at.radio(key="draw_model").set_value("Pretrained model").run()
+    np.testing.assert_allclose(shown_probabilities(at), by_conv, rtol=1e-5, atol=1e-6)
+    assert markdown_text("Draw page reads with the bundled pretrained model (convolutional)") in sidebar_text(at)
+
+    at.sidebar.radio(key="bundled_model").set_value("dense").run()
+    assert not at.exception
+    assert at.session_state["session"].bundled == "dense"
+    np.testing.assert_allclose(shown_probabilities(at), by_dense, rtol=1e-5, atol=1e-6)
+    assert markdown_text("Draw page reads with the bundled pretrained model (fully connected)") in sidebar_text(at)
+    assert markdown_text("my_model.npz") in sidebar_text(at)  # the session's own model is still the upload
+
+
+def test_without_a_run_or_upload_the_session_model_is_the_chosen_bundled_one(open_draw, sample, monkeypatch):
+    conv, dense = state.bundled_models()
+    image, by_conv, by_dense = told_apart(sample, conv, dense)
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=Canvas(image)))
+    at = open_draw()
+    assert at.radio(key="draw_model").value == "Session model"
+    assert conv.architecture in sidebar_text(at)
+    np.testing.assert_allclose(shown_probabilities(at), by_conv, rtol=1e-5, atol=1e-6)
+    at.sidebar.radio(key="bundled_model").set_value("dense").run()
+    assert dense.architecture in sidebar_text(at) and conv.architecture not in sidebar_text(at)
+    np.testing.assert_allclose(shown_probabilities(at), by_dense, rtol=1e-5, atol=1e-6)
+    assert "Draw page reads with" not in sidebar_text(at)  # the page reads with the session's model
 
 
 def test_a_training_run_is_read_live_and_cannot_be_fine_tuned_meanwhile(open_draw):

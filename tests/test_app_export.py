@@ -38,11 +38,20 @@ def test_a_finished_runs_script_and_notebook(open_page, settings, written):
         assert any(name in cell.source for cell in book.cells if cell.cell_type == "code")
 
 
-def test_the_pretrained_models_script_says_it_leaves_augmentation_out(open_page):
-    at = open_page("train")
+def test_the_pretrained_models_script_says_it_leaves_augmentation_out(open_page, dense_session):
+    at = open_page("train", session={"session": dense_session})
     assert not any(button.disabled for button in buttons(at))
-    text = state.pretrained().take_home("script").decode()
+    text = dense_session.pretrained().take_home("script").decode()
     assert "HIDDEN = [512, 256]" in text and "augmentation" in text
+
+
+def test_the_default_bundled_model_is_convolutional_and_is_written_out_too(open_page):
+    at = open_page("train")
+    model = at.session_state["session"].model()
+    assert model.net.conv
+    assert not any(button.disabled for button in buttons(at))
+    text = model.take_home("script").decode()
+    assert "CONV = [[32, 5], [64, 5]]" in text and "augmentation" in text
 
 
 def test_a_model_that_cannot_be_written_out_says_why(open_page):

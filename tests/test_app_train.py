@@ -143,7 +143,7 @@ def test_reset_forgets_the_run_but_keeps_it_in_the_table(train_page):
     assert me.run is None and me.runs == [run]
     run.join(10)
     assert not run.alive
-    assert me.model().source == state.pretrained().source  # the other pages fall back to the pretrained model
+    assert me.model() is me.pretrained()  # the other pages fall back to the session's bundled model
     at.run()
     assert "Test accuracy" not in metrics(at)
     assert len(at.dataframe[0].value) == 1

@@ -10,6 +10,7 @@ import pytest
 from nn.network import Network
 from nn.settings import TrainConfig
 from ui import session as state
+from ui.lesson import markdown_text
 from ui.runs.handle import RunHandle
 
 TINY = dict(epochs=1, train_size=300, batch_size=50)
@@ -86,9 +87,9 @@ def values_2d(rows):
     return np.array([values(row) for row in rows])
 
 
-def test_pretrained_model_is_shown_before_any_training(open_weights):
-    at = open_weights()
-    n = state.pretrained().net.sizes[1]
+def test_pretrained_model_is_shown_before_any_training(open_weights, dense_session):
+    at = open_weights(dense_session)
+    n = dense_session.pretrained().net.sizes[1]
     assert "pretrained" in at.info[0].value
     assert at.radio(key="weights_section").options == ["Neurons", "One digit, forward and back",
                                                        "Weights and biases", "Training health",
@@ -101,6 +102,30 @@ def test_pretrained_model_is_shown_before_any_training(open_weights):
     assert {"weights_matrix", "weights_bias", "weights_hist"} == charts(show(at, "weights"))
     assert "at initialisation" in trace_names(figure(at, "weights_hist"))  # the file records its settings
     assert "fill in while this session trains" in captions(show(at, "health"))
+
+
+def test_the_sidebar_chooses_which_bundled_model_the_page_shows(open_weights):
+    conv, dense = state.bundled_models()
+    at = open_weights()
+    assert at.sidebar.radio(key="bundled_model").value == "conv"
+    info = at.info[0].value
+    assert conv.architecture in info and markdown_text("pretrained model (convolutional)") in info
+    assert "weights_filters" in charts(at) and "weights_grid" not in charts(at)  # a conv net's first layer: filters
+    filters = figure(at, "weights_filters")["layout"]["title"]["text"]
+    assert f"{conv.net.conv_spec[0][0]} filters" in filters, filters
+    assert "choose the fully connected one under Bundled model" in captions(at)
+
+    at.sidebar.radio(key="bundled_model").set_value("dense").run()
+    assert not at.exception
+    info = at.info[0].value
+    assert dense.architecture in info and markdown_text("pretrained model (fully connected)") in info
+    assert "weights_grid" in charts(at) and "weights_filters" not in charts(at)  # its neurons as 28×28 pictures
+    assert f"Units 0–63 of {dense.net.sizes[1]:,}" in captions(at)
+    at.switch_page("pages/draw.py").run()
+    assert at.sidebar.radio(key="bundled_model").value == "dense"  # the choice holds on every page
+    at.sidebar.radio(key="bundled_model").set_value("conv").run()
+    at.switch_page("pages/weights.py").run()
+    assert "weights_filters" in charts(at) and at.session_state["session"].bundled == "conv"
 
 
 def test_a_short_runs_model_with_its_training_health(open_weights):
@@ -131,8 +156,8 @@ def test_a_two_hidden_layer_model_shows_every_layer(open_weights):
     assert "xaxis3" in figure(at, "weights_hist")["layout"]  # one histogram per layer
 
 
-def test_picking_a_neuron_and_a_digit(open_weights):
-    at = open_weights()
+def test_picking_a_neuron_and_a_digit(open_weights, dense_session):
+    at = open_weights(dense_session)
     at.number_input(key="weights_unit").set_value(5).run()
     assert not at.exception
     assert [m.label for m in at.metric] == ["Bias b1[5]"]
@@ -144,7 +169,7 @@ def test_picking_a_neuron_and_a_digit(open_weights):
     show(at, "digit").number_input(key="weights_digit").set_value(42).run()
     assert f"Its label: **{splits.y_test[42]}**" in captions(at)
     shown = values(figure(at, "weights_probs")["data"][0]["y"])  # the bars: what the model says of that digit
-    want = state.pretrained().net.predict_proba(splits.X_test[42:43])[0]
+    want = dense_session.pretrained().net.predict_proba(splits.X_test[42:43])[0]
     np.testing.assert_allclose(shown, want, rtol=1e-5, atol=1e-6)
     at.button(key="weights_random_digit").click().run()
     assert not at.exception
@@ -155,8 +180,8 @@ def test_picking_a_neuron_and_a_digit(open_weights):
     assert show(at, "digit").number_input(key="weights_digit").value == digit
 
 
-def test_what_a_unit_learned_is_its_weights_minus_their_start(open_weights):
-    at = open_weights()
+def test_what_a_unit_learned_is_its_weights_minus_their_start(open_weights, dense_session):
+    at = open_weights(dense_session)
     before = figure(at, "weights_unit_image")["data"][0]["z"]
     at.toggle(key="weights_learned").set_value(True).run()
     assert not at.exception

@@ -2,6 +2,7 @@
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from nn.network import Network
 from nn.settings import TrainConfig
 
 X = np.random.default_rng(0).random((20, 784), dtype=np.float32)
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +175,13 @@ def test_oversized_file_is_refused(tmp_path):
 
 def test_missing_path_is_refused(tmp_path):
     assert_refused(tmp_path / "nope.npz", "no model file")
+
+
+def test_the_bundled_convolutional_model_is_the_one_assets_readme_describes(splits):
+    path = ASSETS / "pretrained_conv.npz"
+    net, meta = load_model(path)
+    assert net.conv and meta["training"]["augment"] and meta["data"] == "mnist.npz"  # augmented, full MNIST
+    assert meta["metrics"]["test_accuracy"] >= 0.994  # as measured by `python -m nn train` on MNIST's test set
+    assert path.stat().st_size < 3_000_000  # a few MB at most: it ships with the app
+    _, acc = net.evaluate(splits.X_test, splits.y_test)
+    assert acc >= 0.99  # it reads the bundled sample's test digits as labelled (they are MNIST training digits)

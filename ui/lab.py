@@ -85,7 +85,7 @@ class Lab:
     """One session's lab: what it broke, on which model, its "I don't know" threshold and its background work."""
 
     def __init__(self):
-        self.pretrained = False  # True: the lab breaks the bundled pretrained model, else the session's
+        self.pretrained = False  # True: the lab breaks the session's bundled model (Session.pretrained), else its model
         self.changes = Changes()
         self.threshold = 0.0  # the Draw page says "not sure" when its top probability is below this
         self.drawing = None  # (784,) the Draw page's last reading input, centred as MNIST
@@ -158,7 +158,12 @@ class Lab:
     def use_pretrained(self, yes):
         """Break the pretrained model (True) or the session's (False); a switch starts from nothing broken."""
         if yes != self.pretrained:
-            self.pretrained, self.changes, self.ranking = yes, Changes(), None
+            self.pretrained = yes
+            self.start_over()
+
+    def start_over(self):
+        """Forget what was broken and which units matter: the model the lab breaks is another one now."""
+        self.changes, self.ranking = Changes(), None
 
     # --- "I don't know" -----------------------------------------------------------------------
 
@@ -203,15 +208,18 @@ class Lab:
         self.damage = (names, Job(_submit(X, y, tasks), combine))
 
 
-def compared(session_model, pretrained_model, uploaded):
-    """Return {name: Network} the damage tests compare: the session's model, the pretrained one, a conv upload.
+def compared(session_model, bundled, uploaded):
+    """Return {name: Network} the damage tests compare: the session's model, the bundled ones, a conv upload.
 
-    Each Model (``ui.session.Model``) once: with no run or upload the session's model is the pretrained one.
-    An uploaded convolutional model joins when the session's model is another (a run's).
+    bundled: the bundled Models (``ui.session.Model``), the convolutional one and the fully connected one, so a
+    run is always seen beside a convolutional network and a fully connected one.  Each Model once: with no run
+    or upload the session's model is a bundled one.  An uploaded convolutional model joins when the session's
+    model is another (a run's).
     """
     nets = {f"session model ({session_model.architecture})": session_model.net}
-    if pretrained_model.net is not session_model.net:
-        nets[f"pretrained ({pretrained_model.architecture})"] = pretrained_model.net
+    for model in bundled:
+        if model.net is not session_model.net:
+            nets[f"pretrained ({model.architecture})"] = model.net
     if uploaded is not None and uploaded.net.conv and uploaded.net is not session_model.net:
         nets[f"uploaded ({uploaded.architecture})"] = uploaded.net
     return nets

@@ -1,8 +1,8 @@
 """One browser session's state, owned by one object: ``Session``, reached by ``session()``.
 
-The datasets and the bundled model are loaded once per server process
+The datasets and the bundled models are loaded once per server process
 (``st.cache_resource``) and never copied per user.  Everything a browser session owns
-lives in its ``Session``: its runs, an uploaded or fine-tuned model, its choice of data,
+lives in its ``Session``: its runs, an uploaded or fine-tuned model, which bundled model it uses, its choice of data,
 the digits it drew, the scorecards of its finished runs, its tuning study, its Lab (``ui.lab``).
 Pages call its methods and
 read its properties; they never assign its fields or keep state of their own beyond
@@ -43,15 +43,20 @@ from ui.runs import store
 from ui.runs.handle import ENDED, RunHandle
 from ui.tuning import Study
 
-# $MNIST_PLAYGROUND_PRETRAINED swaps in another model file, e.g. for benchmarks/draw_accuracy.py --model.
-PRETRAINED_PATH = Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED")
-                       or Path(__file__).resolve().parent.parent / "assets" / "pretrained.npz")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# The models that ship with the app (assets/README.md), by name.  The convolutional one reads best, drawn digits
+# too, so it is the default; the fully connected one stays, as only its first-layer neurons see all 784 pixels and
+# draw as 28×28 pictures on the Weights page.  $MNIST_PLAYGROUND_PRETRAINED swaps in another file for the default
+# one, e.g. for benchmarks/draw_accuracy.py --model.
+BUNDLED = {"conv": Path(os.environ.get("MNIST_PLAYGROUND_PRETRAINED") or ASSETS / "pretrained_conv.npz"),
+           "dense": ASSETS / "pretrained.npz"}
+DEFAULT_BUNDLED = "conv"
 KEY = "session"
 SLOW_MOTION_SECONDS = 30.0  # a run on the sample in slow motion: long enough to watch it learn
 # On which digits a test accuracy was measured, by data source ({n}: how many).
 TESTED_ON = {"sample": "the bundled sample's {n:,} test digits", "mnist": "the {n:,} MNIST test digits",
              "upload": "the {n:,} test digits of your dataset"}
-PRETRAINED_TESTED_ON = TESTED_ON["mnist"].format(n=10_000)  # the bundled model was measured on the full MNIST
+PRETRAINED_TESTED_ON = TESTED_ON["mnist"].format(n=10_000)  # the bundled models were measured on the full MNIST
 COOKIE = "mnist_playground_browser"  # holds the browser id in the browser
 NICKNAME_COOKIE = "mnist_playground_nickname"  # holds the nickname this browser shows on the class board
 IDS = ("b", "run")  # the query params of a browser's identity: never in a link meant for someone else
@@ -61,6 +66,11 @@ def architecture(hidden, activation=None, conv=()):
     """Return a network's shape as people read it: '784-128-10', '784-128-10, relu' or 'conv8x5-...-10, relu'."""
     sizes = describe(hidden, conv)
     return f"{sizes}, {activation}" if activation else sizes
+
+
+def kind(net):
+    """Return what kind of network net is, as people read it: 'convolutional' or 'fully connected'."""
+    return "convolutional" if net.conv else "fully connected"
 
 
 @dataclass
@@ -76,6 +86,11 @@ class Model:
     def architecture(self):
         """Return e.g. '784-128-10, relu'."""
         return architecture(self.net.sizes[1:-1], self.net.activation, self.net.conv_spec)
+
+    @property
+    def kind(self):
+        """Return 'convolutional' or 'fully connected'."""
+        return kind(self.net)
 
     @property
     def accuracy(self):
@@ -129,10 +144,21 @@ def uploaded_splits(data, filename):
 
 
 @st.cache_resource(show_spinner=False)
-def pretrained():
-    """Return the bundled pretrained model, loaded once."""
-    net, meta = load_model(PRETRAINED_PATH)
-    return Model(net, "bundled pretrained model", meta, PRETRAINED_TESTED_ON)
+def pretrained(name=DEFAULT_BUNDLED):
+    """Return the bundled model name ('conv' or 'dense', a key of BUNDLED), loaded once per server process."""
+    net, meta = load_model(BUNDLED[name])
+    return Model(net, f"bundled pretrained model ({kind(net)})", meta, PRETRAINED_TESTED_ON)
+
+
+def bundled_models():
+    """Return every bundled Model, in BUNDLED's order."""
+    return [pretrained(name) for name in BUNDLED]
+
+
+def bundled_label(name):
+    """Return how a chooser names bundled model name: its kind and test accuracy, e.g. 'convolutional (99.48%)'."""
+    model = pretrained(name)
+    return f"{model.kind} ({model.accuracy:.2%})" if model.accuracy is not None else model.kind
 
 
 class Session:
@@ -146,6 +172,7 @@ class Session:
         self.run = None  # the current run (a RunHandle), live or ended
         self.runs = []  # every run of this session, oldest first
         self.uploaded = None  # a Model uploaded or fine-tuned here, used until the next run starts
+        self.bundled = DEFAULT_BUNDLED  # which bundled model (a key of BUNDLED) this session uses where it uses one
         self.data_source = "sample"  # 'sample', 'mnist' or 'upload'
         self.data_name = "bundled sample"
         self.uploaded_data = None  # Splits of an uploaded dataset file
@@ -181,7 +208,19 @@ class Session:
         if self.run is not None:
             return Model(self.run.net, f"this session's run {self.run.id[:6]} ({self.run.status})",
                          self.run.metadata(), self.tested_on(self.run.data_source))
-        return self.uploaded or pretrained()
+        return self.uploaded or self.pretrained()
+
+    def pretrained(self):
+        """Return the bundled model this session chose: the model before any run or upload, the pages' "pretrained"."""
+        return pretrained(self.bundled)
+
+    def choose_bundled(self, name):
+        """Use bundled model name (a key of BUNDLED) from now on; the Lab starts again if it was breaking the other."""
+        if name not in BUNDLED:
+            raise ValueError(f"There is no bundled model called {name!r}: the app ships with {', '.join(BUNDLED)}.")
+        if name != self.bundled and (self.lab.pretrained or self.model() is self.pretrained()):
+            self.lab.start_over()
+        self.bundled = name
 
     def use_model_file(self, data, name):
         """Make an uploaded model file the session's model (raises ModelFileError if it is not one)."""

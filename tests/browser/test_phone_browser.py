@@ -71,7 +71,7 @@ LAYOUT_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path, charts", [("", 0), ("train", 0), ("weights", 4), ("draw", 0), ("lab", 3)])
+@pytest.mark.parametrize("path, charts", [("", 0), ("train", 0), ("weights", 1), ("draw", 0), ("lab", 3)])
 def test_every_page_fits_a_phone_without_a_mode_bar_over_its_charts(browser, app_url, path, charts):
     context = browser.new_context(**PHONE)
     page = context.new_page()
@@ -94,7 +94,7 @@ def test_a_mouse_still_gets_the_mode_bar_on_a_chart_it_hovers(browser, app_url):
     page.set_default_timeout(60_000)
     page.goto(f"{app_url}/weights")
     wait_for_app(page, 60_000)
-    chart = page.locator(".st-key-weights_by_digit .js-plotly-plot")
+    chart = page.locator(".st-key-weights_filters .js-plotly-plot")
     chart.hover()
     expect(chart.locator(".modebar")).to_be_visible()  # zoom and reset for those who can hover
     context.close()
