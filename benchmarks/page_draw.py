@@ -25,9 +25,10 @@ before) nor a skeleton (a chunk still loading); every displayed Plotly chart, wh
 the page has, is drawn (a ``.js-plotly-plot`` with its laid-out traces and its SVG) and no
 Plotly chart element waits for one; every displayed image has loaded; the Draw page's canvas
 is there.  The page is fully drawn at the later of the first frame where all that holds and the
-frame that paints the last change to the app's DOM (not Plotly's own nodes outside it) before it stays unchanged for ``--quiet``
-seconds, so a chart that redraws, or an element that comes late, counts.  Charts hidden (a
-collapsed expander, an unselected tab) are not waited for: they are drawn when shown.
+frame that paints the last change to the app's DOM (not Plotly's own nodes outside it) before it
+stays unchanged for ``--quiet`` seconds, so a chart that redraws, or an element that comes late,
+counts.  Charts hidden (a collapsed expander, an unselected tab) are not waited for: they are
+drawn when shown.
 
 Not a test: it asserts nothing, it prints tables (medians and p90, in seconds or ms) and the
 load average, as the browser and the server share the machine with whatever else runs.
@@ -194,7 +195,7 @@ SCRIPTS_JS = """() => performance.getEntriesByType('resource').map((e) => e.name
                                     .filter((n) => n.endsWith('.js')).map((n) => n.split('/').pop())"""
 
 
-def first_strokes(context, url, title, n, think, quiet):
+def first_strokes(context, url, title, n, think):
     """Open a fresh Draw page n times, draw two strokes on each; return (first ms, second ms, chunks the first fetched).
 
     The first stroke's pen goes down think s after the page is fully drawn.  Each latency is from the
@@ -224,9 +225,9 @@ def first_strokes(context, url, title, n, think, quiet):
     return first, second, fetched
 
 
-def stats(values, scale=1.0, unit="s", digits=2):
+def stats(values, unit="s", digits=2):
     """Return 'median / p90 (n)' of the values that are not None, and how many timed out."""
-    done = [v * scale for v in values if v is not None]
+    done = [v for v in values if v is not None]
     if not done:
         return "not drawn"
     text = f"{statistics.median(done):.{digits}f} / {np.percentile(done, 90):.{digits}f} {unit} (n={len(done)})"
@@ -270,7 +271,7 @@ def main():
                                                            args.quiet, cold=True)
             loads.append(os.getloadavg()[0])
         if "stroke" not in skip and args.strokes:
-            strokes = {think: first_strokes(context, url, title, args.strokes, think, args.quiet)
+            strokes = {think: first_strokes(context, url, title, args.strokes, think)
                        for think in map(float, args.think.split(","))}
             loads.append(os.getloadavg()[0])
         browser.close()
