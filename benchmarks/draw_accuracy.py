@@ -75,7 +75,7 @@ CONDITIONS = {
 # Timestamps in the page: the last mouse-up, and the frame that paints the awaited reading.
 WATCH = """() => {
   const d = window.__draw = {up: 0, seen: 0, digit: null, want: null};
-  window.addEventListener('pointerup', () => { d.up = performance.now(); }, true);
+  window.addEventListener('pointerup', (e) => { d.up = e.timeStamp; }, true);  // when it happened, even if handled late
   new MutationObserver(() => {
     if (d.want === null) return;
     for (const c of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
