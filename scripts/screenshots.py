@@ -248,6 +248,8 @@ def shot_phone(page, out):
             phone.get_by_test_id("stMetric").filter(has_text="Prediction").wait_for()
             wait_for_app(phone)
         phone.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')")  # every part drawn
+        if path == "lab":
+            phone.locator(".js-plotly-plot").first.wait_for()  # its first reading with the copy, computed
         phone.wait_for_timeout(1500)  # let the charts finish drawing
         shots.append(Image.open(io.BytesIO(phone.screenshot())))
         phone.close()
