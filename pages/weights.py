@@ -14,6 +14,7 @@ import streamlit as st
 
 from nn.activations import ACTIVATIONS
 from nn.explain import backprop, inspection, projection
+from nn.network import conv_features
 from nn.settings import TrainConfig
 from ui import figures, lesson, sidebar
 from ui.routing import through_app
@@ -152,7 +153,8 @@ def conv_blocks(net, conv_steps):
         prev = "X" if i == 1 else rf"A_{{{conv_name(i - 1)}}}"
         c, k = net.conv_spec[i - 1]
         st.latex(rf"Z_{{{conv_name(i)}}} = K_{i} \ast {prev} + b_{{{conv_name(i)}}}")
-        st.caption(f"{c} filters of {k}×{k}, each slid over the {prev_size(net, i)}×{prev_size(net, i)} "
+        side = conv_features(net.conv_spec[:i - 1])[1]  # what the blocks before leave of the 28×28 image
+        st.caption(f"{c} filters of {k}×{k}, each slid over the {side}×{side} "
                    f"{'image' if i == 1 else 'maps'}: {c} maps of {z.shape[-1]}×{z.shape[-1]}.")
         scale = float(np.abs(z).max()) or 1.0
         st.plotly_chart(channel_grid(z, scale, f"Z conv{i}: what each filter finds", "Z"), key=f"weights_conv_z_{i}")
@@ -164,14 +166,6 @@ def conv_blocks(net, conv_steps):
     c, side = net.conv_spec[-1][0], conv_steps[-1][1].shape[-1]
     st.latex(rf"F = \mathrm{{flatten}}(A_{{{conv_name(len(conv_steps))}}})")
     st.caption(f"{c} maps of {side}×{side} laid end to end: {net.sizes[0]:,} numbers for the dense layers.")
-
-
-def prev_size(net, i):
-    """Return the side of the image or maps conv block i reads (28 for the first)."""
-    side = 28
-    for _, k in net.conv_spec[:i - 1]:
-        side = (side - k + 1) // 2
-    return side
 
 
 def conv_pixel(net, x, z1):
