@@ -42,20 +42,22 @@ def conv_layer(padding, k=3, c_in=2, c_out=3, seed=0):
     return layer
 
 
+@pytest.mark.parametrize("c_in", [1, 2])  # one channel (the digits) takes its own patch copy
 @pytest.mark.parametrize("padding, k", [("valid", 3), ("same", 3), ("same", 4), ("valid", 1)])
-def test_conv_forward_matches_the_direct_loop(padding, k):
-    layer = conv_layer(padding, k)
-    x = np.random.default_rng(1).standard_normal((2, 2, 7, 6))
+def test_conv_forward_matches_the_direct_loop(padding, k, c_in):
+    layer = conv_layer(padding, k, c_in)
+    x = np.random.default_rng(1).standard_normal((2, c_in, 7, 6))
     z = layer.forward(x)
     np.testing.assert_allclose(z, direct_conv(x, layer.W, layer.b, padding), rtol=1e-12, atol=1e-12)
     assert z.shape[2:] == layer.output_size(7, 6)
 
 
+@pytest.mark.parametrize("c_in", [1, 2])
 @pytest.mark.parametrize("padding, k", [("valid", 3), ("same", 3), ("same", 2)])
-def test_conv_gradients_for_weights_bias_and_input(padding, k):
+def test_conv_gradients_for_weights_bias_and_input(padding, k, c_in):
     rng = np.random.default_rng(2)
-    layer = conv_layer(padding, k)
-    x = rng.standard_normal((2, 2, 6, 5))
+    layer = conv_layer(padding, k, c_in)
+    x = rng.standard_normal((2, c_in, 6, 5))
     upstream = rng.standard_normal((2, 3, *layer.output_size(6, 5)))
 
     def loss():
