@@ -4,6 +4,7 @@
     python benchmarks/draw_accuracy.py --n 200 --centre both    # and again with centring off
     python benchmarks/draw_accuracy.py --model assets/pretrained.npz   # the fully connected bundled model
     python benchmarks/draw_accuracy.py --model PATH             # another model file (save_model's .npz)
+    python benchmarks/draw_accuracy.py --save canvases.npz      # and keep the drawn canvases to study
 
 The digits are real MNIST test digits (--mnist, ../shared/data/mnist.npz by default), traced into pen strokes
 (``benchmarks/strokes.py``) and replayed with the mouse (down, moves, up; a quarter second
@@ -238,6 +239,8 @@ def main():
                         help="read with centring on, off, or one pass of each")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist", type=Path, default=MNIST, help=f"the full MNIST as mnist.npz (default: {MNIST})")
+    parser.add_argument("--save", type=Path, help="write the first pass's canvases (RGBA, as the page gets them), "
+                        "their digits and conditions to this .npz, to study the preprocessing without a browser")
     args = parser.parse_args()
     net, _ = load_model(args.model)
     jobs, x_test, y_test = plan(args.n, args.seed, args.mnist)
@@ -261,6 +264,9 @@ def main():
             right = np.mean([d == y_test[i] for (d, _), (_, i, _) in zip(rows, jobs)])
             print(f"centring {'on' if centre else 'off'}: {right:.1%} of {len(rows)}", file=sys.stderr, flush=True)
         browser.close()
+    if args.save:
+        np.savez_compressed(args.save, canvas=np.stack([canvas(png) for png in pngs]),
+                            y=y_test[[i for _, i, _ in jobs]], condition=np.array([name for name, _, _ in jobs]))
     report(args, net, jobs, x_test, y_test, shown, pngs)
 
 
