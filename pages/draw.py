@@ -152,6 +152,7 @@ def reader():
     image = result.image_data
     steps = None if image is None else preprocess(image, centre=centre)
     if steps is None or steps.blank:
+        reading_box.metric("Prediction", "–")
         reading_box.info("Draw a digit in the black square: the network reads it each time you lift the pen.")
         show_teach(None)
         return

@@ -72,7 +72,7 @@ def uploaded_session():
 def test_empty_canvas_asks_for_a_digit_and_predicts_nothing(open_draw):
     at = open_draw()
     assert any("draw a digit" in e.value.lower() for e in at.info)
-    assert not [m for m in at.metric if m.label == "Prediction"]
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["–"]  # no digit read yet
     assert at.button(key="draw_add").disabled
     assert at.button(key="draw_finetune").disabled  # no digits of mine yet
 
