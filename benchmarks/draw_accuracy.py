@@ -194,6 +194,10 @@ class DrawPage:
         d = self.page.evaluate("() => window.__draw")
         return int(d["digit"]), d["seen"] - d["up"], self.png()
 
+    def shown_centred(self):
+        """Return True if the page's steps of the last reading end centred in 28×28 (the centring path)."""
+        return self.page.get_by_test_id("stImageCaption").filter(has_text="Centred in 28×28").count() > 0
+
     def png(self):
         """Return the canvas as the PNG it sends to the server (once the last stroke is rendered)."""
         url = self.page.locator("canvas.dc-canvas.lower-canvas").evaluate("c => c.toDataURL('image/png')")
@@ -254,15 +258,18 @@ def main():
         for centre in passes:
             page.centring(centre)
             rows = shown[centre] = []
+            paths = []  # whether each reading's steps on screen were the centring ones
             for name, _, strokes in jobs:
                 page.set_brush(CONDITIONS[name][1])
                 page.clear()
                 digit, ms, png = page.draw(strokes)
                 rows.append((digit, ms))
+                paths.append(page.shown_centred())
                 if centre == passes[0]:
                     pngs.append(png)
             right = np.mean([d == y_test[i] for (d, _), (_, i, _) in zip(rows, jobs)])
-            print(f"centring {'on' if centre else 'off'}: {right:.1%} of {len(rows)}", file=sys.stderr, flush=True)
+            print(f"centring {'on' if centre else 'off'}: {right:.1%} of {len(rows)}; the steps shown were the "
+                  f"centring ones for {sum(paths)} of {len(paths)} readings", file=sys.stderr, flush=True)
         browser.close()
     if args.save:
         np.savez_compressed(args.save, canvas=np.stack([canvas(png) for png in pngs]),

@@ -15,29 +15,22 @@ def softmax(z):
 
 
 class SoftmaxCrossEntropy:
-    """Mean cross-entropy of softmax(z) against integer labels.
-
-    Speed trick (few NumPy calls on a small array): a batch's logits are only (128, 10), so
-    each call costs more in overhead than in arithmetic.  The forward takes exp once and
-    reuses it for both p = e / sum(e) and the loss, -log p[y] = log sum(e) - shifted[y]; the
-    backward scales p and subtracts 1/n at the labels.  Measured in an epoch of the 784-256-10
-    net (float32, one core): forward and backward 75 µs a batch instead of 111 µs.
-    """
+    """Mean cross-entropy of softmax(z) against integer labels."""
 
     def forward(self, z, y):
         """Return the mean loss -log p[y] over the batch; z (n, classes), y (n,) ints."""
         shifted = z - z.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)  # (n, 1): the softmax denominator, with the max taken out
-        self.p = e / total
+        log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_p = shifted - log_sum
+        self.p = np.exp(log_p)
         self.y = y
-        return float((np.log(total[:, 0]) - shifted[np.arange(len(y)), y]).sum()) / len(y)
+        return float(-log_p[np.arange(len(y)), y].mean())
 
     def backward(self):
         """Return dL/dz = (p - one_hot(y)) / n, (n, classes), for the last forward; a new array each call."""
-        n = len(self.y)
-        delta = self.p / n  # a new array: p stays as forward left it, so backward can be called again
-        delta[np.arange(n), self.y] -= 1 / n
+        delta = self.p.copy()  # p stays as forward left it, so backward can be called again
+        delta[np.arange(len(self.y)), self.y] -= 1
+        delta /= len(self.y)
         return delta
 
 

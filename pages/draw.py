@@ -25,6 +25,7 @@ LIVE_SECONDS = 1.0
 CANVAS = 280
 STEPS_ON = ("Your drawing", "Cropped to ink", "Longer side 20 px", "Centred in 28×28")
 STEPS_OFF = ("Your drawing", "Whole canvas (no crop)", "Canvas at 20×20", "Canvas at 28×28")
+THICKENED = "Cropped, strokes widened"
 MAPS = {"Input × gradient": "saliency", "Gradient": "gradient"}
 
 me = session()
@@ -80,8 +81,11 @@ def show_steps(steps, centre):
     st.caption("The same steps that made MNIST: crop to the ink, scale the longer side to 20 px, "
                "centre the mass in 28×28. Switch centring off to see what the usual demos feed the network.")
     images = (steps.raw, steps.cropped, steps.scaled, steps.centred)
-    for col, picture, title in zip(st.columns(4), figures.digits.pictures(images, size=112),
-                                   STEPS_ON if centre else STEPS_OFF):
+    titles = STEPS_ON if centre else STEPS_OFF
+    if steps.thickened:
+        titles = (titles[0], THICKENED, *titles[2:])
+        st.caption("Your strokes were thinner than any MNIST digit's, so they were widened to MNIST's thinnest.")
+    for col, picture, title in zip(st.columns(4), figures.digits.pictures(images, size=112), titles):
         col.image(picture, caption=title, width=112)
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from nn.digits.preprocess import preprocess
 from nn.explain.saliency import read
@@ -192,6 +192,17 @@ def test_a_small_digit_drawn_in_a_corner_is_read_and_the_controls_reach_the_canv
     before = canvas.calls[-1]["key"]
     at.button(key="draw_clear").click().run()
     assert canvas.calls[-1]["key"] != before  # a new, empty canvas
+
+
+def test_a_digit_drawn_with_a_thin_brush_is_widened_and_read(open_draw, monkeypatch):
+    image = Image.new("RGBA", (280, 280))
+    pen = ImageDraw.Draw(image)
+    pen.line([(70, 60), (200, 60), (120, 230)], fill="white", width=3)  # a 7, 3 px wide: 0.35 px in the 20-px box
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=Canvas(np.asarray(image))))
+    at = open_draw()
+    assert step_titles(at) == ["Your drawing", "Cropped, strokes widened", "Longer side 20 px", "Centred in 28×28"]
+    assert any("widened to MNIST's thinnest" in c.value for c in at.caption)
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["7"]
 
 
 def test_a_conv_model_reads_a_drawing_and_explains_it(open_draw, sample, monkeypatch):

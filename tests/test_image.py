@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nn.digits.preprocess import ImageError, preprocess
+from nn.digits.preprocess import MIN_STROKE, ImageError, preprocess
 
 
 def centre_of_mass(image):
@@ -61,15 +61,22 @@ def test_tall_narrow_stroke_keeps_its_aspect_ratio():
     rows = np.flatnonzero(p.centred.any(axis=1))
     cols = np.flatnonzero(p.centred.any(axis=0))
     assert len(rows) == 20 and len(cols) == 3
-    assert p.cropped.shape == (200, 30)
+    assert p.cropped.shape == (200, 30) and not p.thickened
 
 
-def test_hair_thin_line_keeps_at_least_one_pixel_of_width():
+def test_hair_thin_line_is_widened_to_mnists_thinnest_stroke():
     ink = np.zeros((280, 280), dtype=np.float32)
-    ink[10:270, 100] = 1.0
+    ink[10:270, 100] = 1.0  # 1 px wide and 260 tall: 0.08 px in the 20-px box, a faint trace no MNIST digit has
     p = preprocess(ink)
-    assert len(np.flatnonzero(p.centred.any(axis=0))) == 1
+    assert p.thickened
     assert len(np.flatnonzero(p.centred.any(axis=1))) == 20
+    across = p.centred.sum(axis=1)  # a vertical line's ink in each row is its width there, in box pixels
+    assert np.all(across[np.flatnonzero(across)[1:-1]] >= 0.95)  # a whole pixel of ink (a line's box is whole
+    assert p.cropped.shape[1] >= MIN_STROKE * 260 / 20  # pixels wide), where the line as drawn gave 0.08
+
+
+def test_strokes_as_wide_as_mnists_are_left_as_drawn():
+    assert not preprocess(rgba(seven())).thickened  # a 16 px stem over 180 px: 1.8 px in the box
 
 
 def test_blank_canvas_gives_zeros_and_says_blank():

@@ -250,8 +250,10 @@ class LowerPriority(WorkerPlugin):
     idempotent = True
 
     def setup(self, worker):
-        """Lower this worker process's priority (a restarted worker gets it again)."""
-        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), WORKER_NICE))
+        """Lower this worker process's priority by WORKER_NICE below the one it started with (a restarted worker
+        gets it again).  Relative, since a worker starts with the web server's own niceness: a server started
+        with ``nice`` keeps its workers below it too."""
+        os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE))
 
 
 class RunActor:
