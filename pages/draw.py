@@ -156,6 +156,8 @@ def reader():
     image = result.image_data
     steps = None if image is None else preprocess(image, centre=centre)
     if steps is None or steps.blank:
+        # On the page before the first stroke: an element's script loads when one first shows, and the browser
+        # then held the first reading back by ~150 ms (README, "first stroke"); mounted now, it paints at once.
         reading_box.metric("Prediction", "–")
         reading_box.info("Draw a digit in the black square: the network reads it each time you lift the pen.")
         show_teach(None)
