@@ -50,18 +50,21 @@ def status_kb(pid, field):
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
-def processes():
-    """Return {pid: (parent pid, CPU seconds so far, its own and its ended children's)} of every process."""
-    found = {}
+def proc_stats():
+    """Yield (pid, its /proc folder, its name, the fields of its stat after the name) of every process now."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue  # it ended meanwhile
-            rest = stat[stat.rfind(")") + 2:].split()  # the name in parentheses may hold spaces
-            found[int(entry.name)] = (int(rest[1]), sum(int(t) for t in rest[11:15]) / TICK)
-    return found
+            # The name in parentheses may hold spaces and parentheses: the fields start after the last ")".
+            yield int(entry.name), entry, stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:].split()
+
+
+def processes():
+    """Return {pid: (parent pid, CPU seconds so far, its own and its ended children's)} of every process."""
+    return {pid: (int(rest[1]), sum(int(t) for t in rest[11:15]) / TICK) for pid, _, _, rest in proc_stats()}
 
 
 def descendants(root, procs):

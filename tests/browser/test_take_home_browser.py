@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from benchmarks.harness import open_page, wait_for_app
 
@@ -17,12 +18,17 @@ def download(page, label, folder):
     """Click the download button labelled label; return the path of the file it saved in folder.
 
     On a fresh Train page a first click sometimes brings no download (seen once in a full CI run; the
-    cause is not found, see the closing note): the button is pressed again, at most twice more.
+    cause is not found, see the closing note): the button is pressed again, at most twice more.  Once, in
+    a full run on a loaded machine, the next button stayed disabled for over 30 s after a download (Streamlit
+    disables every widget while the page is not connected; whether that was the cause is not known): it is
+    waited for as long as a page load may take.
     """
+    button = page.get_by_role("button", name=label)
     for attempt in range(3):
+        expect(button).to_be_enabled(timeout=90_000)
         try:
             with page.expect_download(timeout=15_000) as info:
-                page.get_by_role("button", name=label).click()
+                button.click()
             break
         except PlaywrightTimeout:
             if attempt == 2:

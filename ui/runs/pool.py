@@ -47,10 +47,13 @@ def client():
             else:
                 import dask
 
-                with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
-                    _cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None, worker_dashboard_address=None,
-                                            memory_limit=WORKER_MEMORY, silence_logs=logging.ERROR)
+                # For the whole process, not for the cluster's start only: a worker that dies is started again
+                # later, and in a full test run one came back with Dask's MALLOC_TRIM_THRESHOLD_ when the
+                # setting was scoped to the start (tests/test_cluster.py).  Only this pool reads it here.
+                dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON})
+                _cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None, worker_dashboard_address=None,
+                                        memory_limit=WORKER_MEMORY, silence_logs=logging.ERROR)
                 _client = Client(_cluster)
             _client.register_plugin(LowerPriority())
         return _client
