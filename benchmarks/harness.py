@@ -236,6 +236,25 @@ def choose_full_speed(page):
     wait_for_app(page)
 
 
+def choose_fully_connected(page):
+    """Choose the fully connected bundled model in the sidebar and wait until the sidebar names it.
+
+    A first click on a fresh page is sometimes lost: it is pressed again, at most twice more.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    sidebar = page.get_by_test_id("stSidebar")
+    for attempt in range(3):
+        sidebar.get_by_text(re.compile("^fully connected")).click()
+        wait_for_app(page)
+        try:
+            sidebar.get_by_text(re.compile("^784-512-256-10")).wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+
+
 def open_page(page, path="", timeout=30_000):
     """Open the app's page at path ('' for home) as a fresh visit: a new Streamlit session."""
     page.goto(f"{page.app_url}/{path}")

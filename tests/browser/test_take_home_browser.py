@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from benchmarks.harness import open_page, wait_for_app
+from benchmarks.harness import choose_fully_connected, open_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -41,18 +41,7 @@ def download(page, label, folder):
 
 def test_the_downloaded_script_runs_the_downloaded_weights(page, sample, splits, pretrained, tmp_path):
     open_page(page, "train")
-    # The default bundled model is convolutional: choose the fully connected one, as a person does in the
-    # sidebar, and see the sidebar name it (a first click on a fresh page is sometimes lost: press again).
-    sidebar = page.get_by_test_id("stSidebar")
-    for attempt in range(3):
-        sidebar.get_by_text(re.compile("^fully connected")).click()
-        wait_for_app(page)
-        try:
-            sidebar.get_by_text(re.compile("^784-512-256-10")).wait_for(timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
+    choose_fully_connected(page)  # the default bundled model is convolutional: the other one, as a person would
     script = download(page, "Download as a script (.py)", tmp_path)
     weights = download(page, "Download the model (.npz)", tmp_path)
     notebook = download(page, "Download as a notebook (.ipynb)", tmp_path)
