@@ -274,15 +274,33 @@ def show_section(page, name):
     wait_for_app(page)
 
 
+TICK = os.sysconf("SC_CLK_TCK")  # /proc counts CPU time in these
+
+
+def proc_stats():
+    """Yield (pid, its /proc folder, its name, the fields of its stat after the name) of every process now."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # it ended meanwhile
+            # The name in parentheses may hold spaces and parentheses: the fields start after the last ")".
+            yield int(entry.name), entry, stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:].split()
+
+
+def machine_busy():
+    """Return the CPU seconds all cores have spent not idle since boot."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # less idle and iowait
+
+
 def descendants(pid):
     """Return the ids of every process below pid, read from /proc (Linux)."""
     children = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # not a process, or it has just ended
-            continue
-        children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
+    for child, _, _, rest in proc_stats():
+        children.setdefault(int(rest[1]), []).append(child)
     found, todo = [], [pid]
     while todo:
         kids = children.get(todo.pop(), [])

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.workshop_load import TICK, machine_busy, proc_stats  # noqa: E402
+from benchmarks.harness import TICK, machine_busy, proc_stats  # noqa: E402
 
 KINDS = (("Chromium", ("chrom",)), ("app servers", ("streamlit",)),
          ("pool workers", ("dask", "distributed", "multiprocessing", "spawn_main")), ("pytest", ("pytest",)))

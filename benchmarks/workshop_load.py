@@ -31,11 +31,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import choose_full_speed, launch_browser, running_app, type_number, wait_for_app  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    TICK,
+    choose_full_speed,
+    launch_browser,
+    machine_busy,
+    proc_stats,
+    running_app,
+    type_number,
+    wait_for_app,
+)
 
 VIEWPORT = {"width": 900, "height": 650}  # small pages: the browsers share the server's two cores
 EPOCHS = 500  # the crowd's runs outlast the timing
-TICK = os.sysconf("SC_CLK_TCK")
 
 def machine():
     """Return (cores, GB of RAM) of this machine."""
@@ -48,18 +56,6 @@ def status_kb(pid, field):
     """Return a /proc/<pid>/status field in kB (VmRSS: memory now, VmHWM: its peak)."""
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-
-
-def proc_stats():
-    """Yield (pid, its /proc folder, its name, the fields of its stat after the name) of every process now."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # it ended meanwhile
-            # The name in parentheses may hold spaces and parentheses: the fields start after the last ")".
-            yield int(entry.name), entry, stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:].split()
 
 
 def processes():
@@ -75,13 +71,6 @@ def descendants(root, procs):
         tree.add(pid)
         todo += [p for p, (parent, _) in procs.items() if parent == pid and p not in tree]
     return tree
-
-
-def machine_busy():
-    """Return the CPU seconds all cores have spent not idle since boot."""
-    with open("/proc/stat") as f:
-        ticks = [int(v) for v in f.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / TICK  # less idle and iowait
 
 
 def cpu_snapshot(server):
