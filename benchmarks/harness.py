@@ -309,15 +309,32 @@ def descendants(pid):
     return found
 
 
+def renice(pid, nice):
+    """Set the niceness of every thread of process pid and of its session's autogroup (Linux).
+
+    The kernel shares the CPU first between autogroups (one per session, and Chromium starts a
+    session of its own) and only then by niceness within each: a browser's threads at nice 19
+    alone would still take an equal share with the other browser and the server.
+    """
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():  # Linux sets the niceness of one thread at a time
+            os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        if autogroup.exists():
+            autogroup.write_text(str(nice))
+    except OSError:  # ended meanwhile
+        pass
+
+
+def renice_tree(root, nice):
+    """Set the niceness of process root, every process below it, and their autogroups (see renice)."""
+    for pid in [root, *descendants(root)]:
+        renice(pid, nice)
+
+
 def renice_browser(nice):
     """Lower the CPU priority of this script's Chromium processes (its renderers start with each page)."""
     for pid in descendants(os.getpid()):
-        try:
+        with suppress(OSError):  # ended meanwhile
             if "chrom" in Path(f"/proc/{pid}/comm").read_text():
-                for task in Path(f"/proc/{pid}/task").iterdir():  # Linux sets the niceness of one thread at a time
-                    os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
-                autogroup = Path(f"/proc/{pid}/autogroup")  # Chromium starts its own session: weigh the group too
-                if autogroup.exists():
-                    autogroup.write_text(str(nice))
-        except OSError:  # ended meanwhile
-            pass
+                renice(pid, nice)

@@ -12,8 +12,10 @@ server after the tab opened, and the page drawn (home: the sidebar's model block
 the Start button; Weights: the first figure; Draw: the canvas).
 
 In a workshop the crowd's browsers run on people's own laptops; here they share the
-server's two cores, so once they have pressed Start their Chromium is reniced to 19
-(Chromium ignores the niceness it is started with) and takes only what the server leaves.
+server's two cores, so once they have pressed Start their Chromium is reniced to 19, its
+threads and its session's autogroup (Chromium ignores the niceness it is started with, and
+starts a session of its own, which Linux weighs as a whole against the others'), and takes
+only what the server and the timed person leave.
 CPU is read from /proc over each loaded phase and split into the web process, the
 workers (the server's child processes), the browsers, and the rest of the machine; memory
 is the web process's and all the workers' resident size.  Every wait has a timeout.
@@ -21,7 +23,6 @@ Not a test: it asserts nothing, it prints a table.
 """
 
 import argparse
-import contextlib
 import os
 import statistics
 import sys
@@ -37,6 +38,7 @@ from benchmarks.harness import (  # noqa: E402
     launch_browser,
     machine_busy,
     proc_stats,
+    renice_tree,
     running_app,
     type_number,
     wait_for_app,
@@ -90,14 +92,6 @@ def launch_crowd(playwright):
     procs = processes()
     new = descendants(os.getpid(), procs) - before
     return browser, next(pid for pid in new if procs[pid][0] not in new)  # the one its driver started
-
-
-def renice(root, niceness):
-    """Set the niceness of every thread of root's process tree; processes it starts later inherit it."""
-    for pid in descendants(root, processes()):
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            with contextlib.suppress(OSError):  # it ended meanwhile
-                os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
 
 
 def open_train_pages(browser, url, n):
@@ -168,7 +162,7 @@ def phase(crowd, person, url, n, pages, repeats):
     """Bring the crowd to n training sessions, then time every page for the person; return the figures."""
     crowd_browser, crowd_pid = crowd
     pages += open_train_pages(crowd_browser, url, n - len(pages))
-    renice(crowd_pid, 19)
+    renice_tree(crowd_pid, 19)
     time.sleep(3 if n else 0)  # every run past its start
     cpu0, t0 = cpu_snapshot(url.pid), time.time()
     context = person.new_context(viewport=VIEWPORT)

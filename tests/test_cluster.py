@@ -43,6 +43,10 @@ def test_the_local_pool_survives_a_killed_worker(wait_until, monkeypatch):
         worker = run._call("where")
         assert worker != os.getpid()  # the web process trains nothing
         assert os.getpriority(os.PRIO_PROCESS, worker) > os.getpriority(os.PRIO_PROCESS, 0)  # the pages come first
+        # and the rest of the machine too: a session of its own, whose autogroup Linux weighs by that niceness
+        assert os.getsid(worker) != os.getsid(0)
+        autogroup = Path(f"/proc/{worker}/autogroup")  # "/autogroup-123 nice 5", on kernels with autogroups
+        assert not autogroup.exists() or int(autogroup.read_text().split()[-1]) > 0, autogroup.read_text()
         os.kill(worker, signal.SIGKILL)  # as the kernel's out-of-memory killer would
         assert wait_until(lambda: run.notice != "" or run.status == "failed", 60), "the run noticing its worker died"
         assert run.status != "failed", run.error

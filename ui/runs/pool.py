@@ -55,7 +55,7 @@ def client():
                                         host="127.0.0.1", dashboard_address=None, worker_dashboard_address=None,
                                         memory_limit=WORKER_MEMORY, silence_logs=logging.ERROR)
                 _client = Client(_cluster)
-            _client.register_plugin(LowerPriority())
+            _client.register_plugin(LowerPriority(own_session=not address))
         return _client
 
 

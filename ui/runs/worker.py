@@ -244,16 +244,44 @@ class Run:
 
 
 class LowerPriority(WorkerPlugin):
-    """Every worker process runs at a lower CPU priority than the web server, which must stay quick."""
+    """Every worker process runs at a lower CPU priority than the web server, which must stay quick.
+
+    own_session: the workers are the app's own pool, on the web server's machine (see ``background_session``).
+    """
 
     name = "playground-lower-priority"
     idempotent = True
+
+    def __init__(self, own_session=False):
+        self.own_session = own_session
 
     def setup(self, worker):
         """Lower this worker process's priority by WORKER_NICE below the one it started with (a restarted worker
         gets it again).  Relative, since a worker starts with the web server's own niceness: a server started
         with ``nice`` keeps its workers below it too."""
-        os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE))
+        nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE)
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+        if self.own_session:
+            background_session(nice)
+
+
+def background_session(nice):
+    """Move this process to a session of its own whose autogroup has niceness nice (Linux; else nothing).
+
+    Linux shares the CPU first between autogroups, one per session, and only then by niceness
+    within each: a worker's niceness alone puts it below the web process, in the same session,
+    but level with every other session on the machine.  On a presenter's laptop that serves the
+    room, the room's training would take half the cores from the presenter's own browser.  In a
+    session of its own at this niceness, training takes what the rest of the machine leaves,
+    and still all of it when nothing else wants it.  The worker still ends with the web
+    process: Dask's worker exits when the pipe from its parent closes.
+    """
+    try:
+        os.setsid()
+        with open("/proc/self/autogroup", "w") as autogroup:  # absent without the kernel's autogroups
+            autogroup.write(str(nice))
+    except OSError:  # already a session leader, or no autogroups: the niceness above still holds
+        pass
 
 
 class RunActor:
