@@ -16,7 +16,7 @@ from nn.activations import ACTIVATIONS
 from nn.explain import backprop, inspection, projection
 from nn.network import conv_features
 from nn.settings import TrainConfig
-from ui import figures, lesson, sidebar
+from ui import figures, frontend, lesson, sidebar
 from ui.routing import through_app
 from ui.session import session
 
@@ -504,6 +504,7 @@ for key in KEPT:
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
 st.title("🔬 Inside the network")
+frontend.preload_plotly(now=True)  # in a new tab: fetch Plotly for the sections' charts while the rest arrives
 chosen = pick_section(me.model().net)
 view(chosen)
 if chosen == "map":

@@ -1,7 +1,7 @@
 """The JavaScript the pages run in the browser: real .js files beside this module, and the calls that run them.
 
 - ``live_chart.js``: the Train page's live chart, redrawn in place (``live_chart``).
-- ``preload_plotly.js``: the home page loads Plotly in the background (``preload_plotly``).
+- ``preload_plotly.js``: the home page loads Plotly in the background, the Weights page at once (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
 - ``draw_layout.css``, ``train_layout.css``: on a phone, the Draw page shows the digit read above the
@@ -44,10 +44,13 @@ def live_chart(figure, key):
         _live(key=key, data={"figure": json.loads(figure.to_json()), "bundle": PLOTLY_BUNDLE.name})
 
 
-def preload_plotly():
-    """Have the browser load Streamlit's Plotly bundle in the background, so the first page with charts draws sooner."""
+def preload_plotly(now=False):
+    """Have the browser load Streamlit's Plotly bundle in the background, so the first page with charts draws sooner.
+
+    now: at once, for a page whose own charts follow (else when the browser is idle).
+    """
     if PLOTLY_BUNDLE is not None:
-        st.html(_script("preload_plotly.js", PLOTLY_BUNDLE.name), unsafe_allow_javascript=True)
+        st.html(_script("preload_plotly.js", PLOTLY_BUNDLE.name, now), unsafe_allow_javascript=True)
 
 
 def fix_canvas():
