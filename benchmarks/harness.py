@@ -64,7 +64,7 @@ def running_app(env=None, port=None, timeout=60):
                     "MNIST_PLAYGROUND_RUNS": str(Path(home) / "runs"), **(env or {})}
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--server.fileWatcherType", "none"]  # the rest from .streamlit/config.toml, like `streamlit run app.py`
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         url = AppURL(f"http://127.0.0.1:{port}")
