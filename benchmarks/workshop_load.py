@@ -126,8 +126,8 @@ window.WebSocket = class extends PageSocket {
 DRAWN = {  # what shows that each page is drawn for the person who opened it
     "": lambda page: page.get_by_test_id("stSidebar").get_by_text("Test accuracy").wait_for(),
     "train": lambda page: page.get_by_role("button", name="Start training").wait_for(),
-    # The first-layer chart: filters for a convolutional model (the default bundled one), else the neuron grid.
-    "weights": lambda page: page.locator(".st-key-weights_filters .js-plotly-plot, "
+    # The first layer: the filters' picture for a convolutional model (the default bundled one), else the neuron grid.
+    "weights": lambda page: page.locator(".st-key-weights_filters img, "
                                          ".st-key-weights_grid .js-plotly-plot").first.wait_for(state="attached"),
     "draw": lambda page: page.locator("canvas.upper-canvas").wait_for(state="attached"),
 }

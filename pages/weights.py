@@ -112,18 +112,16 @@ def filters(net):
                "whole image, so each learns a stroke wherever it is (an edge, a bar, a corner). Red weights answer "
                "ink on that spot, blue ones are held back by it.")
     scale = inspection.robust_scale(kernels)
-    st.plotly_chart(channel_grid(kernels, scale, f"{c} filters of {k}×{k} weights"), key="weights_filters")
+    show_channels(kernels, scale, f"{c} filters of {k}×{k} weights", "weights_filters")
     st.caption(f"Colours span ±{scale:.2f}. The pictures of single neurons as 28×28 images are for fully "
                "connected networks, whose first-layer units each see all 784 pixels: choose the fully connected "
                "one under Bundled model, in the sidebar, to see them.")
 
 
-def channel_grid(maps, scale, title, name="weight", tick="+.2f"):
-    """Return the grid figure of per-channel images maps (channels, side, side), numbered, on ±scale."""
-    count, side = len(maps), maps.shape[-1]
-    cols = inspection.grid_columns(count)
-    tiles = inspection.tile(maps.reshape(count, -1), cols, side=side)
-    return figures.weights.channel_grid(tiles, scale, side, cols, count, title, name, tick)
+def show_channels(maps, scale, title, key, name="weight", tick="+.2f"):
+    """Show per-channel images maps (channels, side, side) on ±scale as one picture titled title, in container key."""
+    with st.container(key=key):
+        st.image(figures.weights.channel_grid(maps, scale, name, tick), caption=title, output_format="PNG")  # sharp
 
 
 def pick_random_digit(n):
@@ -157,12 +155,11 @@ def conv_blocks(net, conv_steps):
         st.caption(f"{c} filters of {k}×{k}, each slid over the {side}×{side} "
                    f"{'image' if i == 1 else 'maps'}: {c} maps of {z.shape[-1]}×{z.shape[-1]}.")
         scale = float(np.abs(z).max()) or 1.0
-        st.plotly_chart(channel_grid(z, scale, f"Z conv{i}: what each filter finds", "Z"), key=f"weights_conv_z_{i}")
+        show_channels(z, scale, f"Z conv{i}: what each filter finds", f"weights_conv_z_{i}", "Z")
         st.latex(rf"A_{{{conv_name(i)}}} = \mathrm{{{f}}}(\mathrm{{maxpool}}(Z_{{{conv_name(i)}}}))")
         st.caption(f"Each 2×2 window keeps its largest value: {a.shape[-1]}×{a.shape[-1]} maps. (Pooling first "
                    f"and {f} after give the same numbers, as {f} never decreases.)")
-        st.plotly_chart(channel_grid(a, float(np.abs(a).max()) or 1.0, f"A conv{i}: pooled, then {f}", "A"),
-                        key=f"weights_conv_a_{i}")
+        show_channels(a, float(np.abs(a).max()) or 1.0, f"A conv{i}: pooled, then {f}", f"weights_conv_a_{i}", "A")
     c, side = net.conv_spec[-1][0], conv_steps[-1][1].shape[-1]
     st.latex(rf"F = \mathrm{{flatten}}(A_{{{conv_name(len(conv_steps))}}})")
     st.caption(f"{c} maps of {side}×{side} laid end to end: {net.sizes[0]:,} numbers for the dense layers.")
@@ -256,12 +253,13 @@ def conv_backward(net, blocks):
         if i > 1:
             eq.latex(rf"dA_{{{conv_name(i - 1)}}} = dZ_{{{name}}} \ast \mathrm{{rot180}}(K_{i})")
         scale = float(np.abs(block.dZ).max()) or 1.0
-        fig.plotly_chart(channel_grid(block.dZ, scale, f"dZ conv{i}: one map per filter", "dZ", "+.2g"),
-                         key=f"weights_backprop_conv_dz_{i}")
+        with fig:
+            show_channels(block.dZ, scale, f"dZ conv{i}: one map per filter", f"weights_backprop_conv_dz_{i}", "dZ",
+                          "+.2g")
     dK1 = blocks[0].dK[:, 0]
     st.subheader("dK1: the first filters' gradients")
-    st.plotly_chart(channel_grid(dK1, inspection.robust_scale(dK1), f"dK1 of the {len(dK1)} filters", "dK1", "+.2g"),
-                    key="weights_backprop_dk1")
+    show_channels(dK1, inspection.robust_scale(dK1), f"dK1 of the {len(dK1)} filters", "weights_backprop_dk1", "dK1",
+                  "+.2g")
     st.caption("Red: the update lowers those weights; blue: raises them. A filter whose map this digit barely "
                "reaches gets almost no gradient.")
 
@@ -504,8 +502,10 @@ for key in KEPT:
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
 st.title("🔬 Inside the network")
-frontend.preload_plotly(now=True)  # in a new tab: fetch Plotly for the sections' charts while the rest arrives
 chosen = pick_section(me.model().net)
+# In a new tab: fetch Plotly at once for a section's charts, but when the browser is idle for a conv net's
+# filters, a picture: starting Plotly's bundle holds the browser 1.5 s, and would hold the picture back too.
+frontend.preload_plotly(now=not (chosen == "units" and me.model().net.conv))
 view(chosen)
 if chosen == "map":
     activation_map()

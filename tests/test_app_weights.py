@@ -67,6 +67,26 @@ def captions(at):
     return "\n".join(c.value for c in at.caption)
 
 
+def pictures(at):
+    """Return the captions of the pictures on the page (a conv layer's channels, one digit)."""
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
+
+
+@pytest.fixture
+def channels(monkeypatch):
+    """Return {a picture's colour-bar name: [maps (channels, side, side), ...]}: the channels the page drew."""
+    from ui.figures import weights
+
+    drawn, draw = {}, weights.channel_grid
+
+    def record(maps, scale, name="weight", tick="+.2f"):
+        drawn.setdefault(name, []).append(np.array(maps))
+        return draw(maps, scale, name, tick)
+
+    monkeypatch.setattr(weights, "channel_grid", record)
+    return drawn
+
+
 def trace_names(fig):
     """Return the names of a figure's traces."""
     return [t.get("name") for t in fig["data"]]
@@ -110,22 +130,21 @@ def test_the_sidebar_chooses_which_bundled_model_the_page_shows(open_weights):
     assert at.sidebar.radio(key="bundled_model").value == "conv"
     info = at.info[0].value
     assert conv.architecture in info and markdown_text("pretrained model (convolutional)") in info
-    assert "weights_filters" in charts(at) and "weights_grid" not in charts(at)  # a conv net's first layer: filters
-    filters = figure(at, "weights_filters")["layout"]["title"]["text"]
-    assert f"{conv.net.conv_spec[0][0]} filters" in filters, filters
+    c, k = conv.net.conv_spec[0]
+    assert f"{c} filters of {k}×{k} weights" in pictures(at) and "weights_grid" not in charts(at)  # its filters
     assert "choose the fully connected one under Bundled model" in captions(at)
 
     at.sidebar.radio(key="bundled_model").set_value("dense").run()
     assert not at.exception
     info = at.info[0].value
     assert dense.architecture in info and markdown_text("pretrained model (fully connected)") in info
-    assert "weights_grid" in charts(at) and "weights_filters" not in charts(at)  # its neurons as 28×28 pictures
+    assert "weights_grid" in charts(at) and not pictures(at)  # its neurons as 28×28 pictures, not filters
     assert f"Units 0–63 of {dense.net.sizes[1]:,}" in captions(at)
     at.switch_page("pages/draw.py").run()
     assert at.sidebar.radio(key="bundled_model").value == "dense"  # the choice holds on every page
     at.sidebar.radio(key="bundled_model").set_value("conv").run()
     at.switch_page("pages/weights.py").run()
-    assert "weights_filters" in charts(at) and at.session_state["session"].bundled == "conv"
+    assert f"{c} filters of {k}×{k} weights" in pictures(at) and at.session_state["session"].bundled == "conv"
 
 
 def test_a_short_runs_model_with_its_training_health(open_weights):
@@ -227,13 +246,13 @@ def test_a_live_run_shows_the_step_and_the_weights_it_has_now(open_weights):
         run.join(30)
 
 
-def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(open_weights):
+def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(open_weights, channels):
     run = finished_run(conv=((4, 5), (6, 3)), hidden=(16,))
     at = open_weights(session_with(run))
     assert not at.exception
     assert "conv4x5-conv6x3-150-16-10" in at.info[0].value
-    filters = figure(at, "weights_filters")
-    assert filters["data"][0]["type"] == "heatmap" and filters["data"][1]["text"] == ["0", "1", "2", "3"]
+    assert pictures(at) == ["4 filters of 5×5 weights"]
+    np.testing.assert_array_equal(channels["weight"][-1], run.net.conv[0].W[:, 0])  # the first layer's kernels
     assert "weights_grid" not in charts(at)  # single 28×28 neurons are for dense nets
     assert "4 small 5×5 filters" in captions(at) and "fully connected" in captions(at)
     assert at.radio(key="weights_section").options[0] == "Filters"
@@ -248,10 +267,11 @@ def test_a_conv_model_shows_its_filters_feature_maps_and_one_pixel_written_out(o
     assert r"Z_{\mathrm{conv}1} = K_1 \ast X + b_{\mathrm{conv}1}" in eqs
     assert r"Z_{\mathrm{conv}2} = K_2 \ast A_{\mathrm{conv}1} + b_{\mathrm{conv}2}" in eqs
     assert r"F = \mathrm{flatten}(A_{\mathrm{conv}2})" in eqs and r"Z_1 = W_1\,F + b_1" in eqs
-    for key, channels, side in (("z_1", 4, 24), ("a_1", 4, 12), ("z_2", 6, 10), ("a_2", 6, 5)):
-        maps = figure(at, f"weights_conv_{key}")
-        assert maps["data"][1]["text"] == [str(c) for c in range(channels)]  # one numbered tile per channel
-        assert (values_2d(maps["data"][0]["z"]).shape[1] + 1) % (side + 1) == 0  # tiles of the map's own size
+    assert [c for c in pictures(at) if c[1:6] == " conv"] == [
+        "Z conv1: what each filter finds", "A conv1: pooled, then ReLU", "Z conv2: what each filter finds",
+        "A conv2: pooled, then ReLU"]
+    assert [m.shape for m in channels["Z"] + channels["A"]] == [(4, 24, 24), (6, 10, 10), (4, 12, 12), (6, 5, 5)]
+    assert {"dZ conv2: one map per filter", "dZ conv1: one map per filter", "dK1 of the 4 filters"} <= set(pictures(at))
     assert "150 numbers for the dense layers" in captions(at)
     assert "weights_probs" in charts(at)
 

@@ -2,7 +2,8 @@
 
 The policy: each is a Plotly figure that passes Plotly's schema (``base.VALIDATE`` on), says
 what it shows (a title or an axis title, unless it is a picture the page captions), and
-uses only the palette's colours.  The digit pictures keep their pixels sharp and in place.
+uses only the palette's colours; or a picture drawn on the server, in the palette's colours
+and scales.  The digit pictures keep their pixels sharp and in place.
 """
 
 import inspect
@@ -36,8 +37,6 @@ CASES = {
          {"hidden": 128, "lr": 1e-2, "optimizer": "rmsprop", "val acc": 0.8},
          {"hidden": 256, "lr": 1e-4, "optimizer": "adam", "val acc": None}], ["hidden", "lr", "optimizer"]),
     weights.unit_grid: lambda: weights.unit_grid(inspection.tile(W[:, :64].T, 8), 0.5, 8, 0, 64, 3),
-    weights.channel_grid: lambda: weights.channel_grid(inspection.tile(RNG.normal(size=(6, 25)), 3, side=5), 1, 5, 3, 6,
-                                                       "6 filters of 5×5 weights"),
     weights.conv_pixel: lambda: weights.conv_pixel(RNG.random((5, 5)), RNG.normal(size=(5, 5))),
     weights.unit_image: lambda: weights.unit_image(W[:, 0].reshape(28, 28), 0.5, "Unit 0: its 784 weights"),
     weights.digit_strip: lambda: weights.digit_strip(X[:8].reshape(-1, 28, 28), np.arange(8), RNG.random(8) * 7),
@@ -75,6 +74,8 @@ CASES = {
 }
 # Pictures; the page says what they show.
 CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}
+# Pictures drawn on the server (uint8 RGB), tested one by one below: they need no chart library in the browser.
+DRAWN_ON_SERVER = {weights.channel_grid}
 
 
 def public_figure_functions():
@@ -112,7 +113,7 @@ def colours_in(node, key=None):
 
 
 def test_every_public_figure_function_has_a_case():
-    assert public_figure_functions() == set(CASES)
+    assert public_figure_functions() == set(CASES) | DRAWN_ON_SERVER
 
 
 @pytest.mark.parametrize("build", list(CASES), ids=lambda f: f"{f.__module__.rsplit('.', 1)[1]}.{f.__name__}")
@@ -146,6 +147,32 @@ def test_a_grid_puts_each_digit_in_its_cell_with_gaps_between():
     assert sheet.shape == (58, 58)
     assert sheet[0, 0] == 10 and sheet[0, 30] == 20 and sheet[30, 0] == 30 and sheet[30, 30] == 0
     assert (sheet[:, 28:30] == 0).all()
+
+
+def test_a_conv_layers_channels_are_one_sharp_picture_in_order_on_the_diverging_scale():
+    maps = np.zeros((3, 5, 5), dtype=np.float32)
+    maps[0], maps[1], maps[2, 0, 0] = 2.0, -0.5, 1.0  # past +scale, half-way to -scale, one value at +scale
+    picture = weights.channel_grid(maps, 1.0)
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    grid, bar = picture[:, :-weights.BAR_SPACE], picture[:, -weights.BAR_SPACE:]
+    deep_red, half_blue, white = palette.paint(palette.DIVERGING, [1.0, 0.25, 0.5])
+
+    def box(colour):
+        """Return (top, left, height, width, pixels) of where grid has exactly colour."""
+        rows, cols = np.nonzero((grid == colour).all(axis=-1))
+        return rows.min(), cols.min(), rows.max() + 1 - rows.min(), cols.max() + 1 - cols.min(), len(rows)
+
+    top, left, height, width, count = box(half_blue)
+    assert height == width == weights.CHANNEL_PX and count == height * width  # channel 1: one square, 12 px a value
+    top0, left0, height0, width0, count0 = box(deep_red)  # channel 0 (clipped to the scale's end) and 2's one value
+    assert top0 == top and left0 < left and width0 == width  # 0 sits left of 1 on the same row
+    assert height0 > height and count0 == width * width + (width // 5) ** 2  # 2 sits under 0: one value, 12×12 px
+    assert (grid[top0 + height + 20: top0 + height0, left0 + width // 5:left0 + width] == white).all()  # 2's zeros
+    assert (grid[top0 - 12:top0 - 2, left0:left0 + width] != palette.rgb(palette.GAP)).any(-1).any()  # numbered
+    column = bar[:, weights.BAR_PX // 2]  # down the colour bar: from +scale's red to -scale's blue
+    reds = np.nonzero((column == deep_red).all(-1))[0]
+    blues = np.nonzero((column == palette.paint(palette.DIVERGING, 0.0)).all(-1))[0]
+    assert len(reds) and len(blues) and reds.max() < blues.min()
 
 
 def test_one_of_each_finds_the_first_of_every_digit():

@@ -7,7 +7,7 @@ sent through the Chrome DevTools Protocol (``Input.dispatchTouchEvent``), as a f
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.harness import exceptions, wait_for_app
+from benchmarks.harness import exceptions, show_section, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +71,9 @@ LAYOUT_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path, charts", [("", 0), ("train", 0), ("weights", 1), ("draw", 0), ("lab", 3)])
-def test_every_page_fits_a_phone_without_a_mode_bar_over_its_charts(browser, app_url, path, charts):
+@pytest.mark.parametrize("path, charts, pictures", [("", 0, 0), ("train", 0, 0), ("weights", 0, 1), ("draw", 0, 0),
+                                                    ("lab", 3, 0)])
+def test_every_page_fits_a_phone_without_a_mode_bar_over_its_charts(browser, app_url, path, charts, pictures):
     context = browser.new_context(**PHONE)
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -80,6 +81,8 @@ def test_every_page_fits_a_phone_without_a_mode_bar_over_its_charts(browser, app
     wait_for_app(page, 60_000)
     page.get_by_test_id("stMain").locator("h1").first.wait_for()
     page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}")
+    page.wait_for_function(f"() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           f".filter(img => img.complete && img.naturalWidth).length >= {pictures}")
     layout = page.evaluate(LAYOUT_JS)
     errors = exceptions(page)
     context.close()
@@ -94,7 +97,8 @@ def test_a_mouse_still_gets_the_mode_bar_on_a_chart_it_hovers(browser, app_url):
     page.set_default_timeout(60_000)
     page.goto(f"{app_url}/weights")
     wait_for_app(page, 60_000)
-    chart = page.locator(".st-key-weights_filters .js-plotly-plot")
+    show_section(page, "Weights and biases")
+    chart = page.locator(".st-key-weights_matrix .js-plotly-plot")
     chart.hover()
     expect(chart.locator(".modebar")).to_be_visible()  # zoom and reset for those who can hover
     context.close()

@@ -76,7 +76,9 @@ def test_the_home_page_loads_the_chart_library_before_it_is_needed(page):
     page.wait_for_app()
     page.wait_for_function("window.Plotly !== undefined")
     open_from_sidebar(page, "Weights")
-    page.locator(".st-key-weights_filters .js-plotly-plot").wait_for()  # the default bundled model's first chart
+    page.locator(".st-key-weights_filters img").wait_for()  # the default (conv) model's filters: a picture
+    show_section(page, "Weights and biases")
+    page.locator(".st-key-weights_matrix .js-plotly-plot").wait_for()
     loads = page.evaluate("performance.getEntriesByType('resource').filter(r => /PlotlyChart/.test(r.name)).length")
     assert loads == 1  # the page's charts used the module the home page loaded
 

@@ -6,7 +6,8 @@ same name.  Red means positive and blue negative on every page.  Not for layout 
 (the figure modules) nor for the app's theme (Streamlit's).
 """
 
-from plotly.colors import get_colorscale, qualitative
+import numpy as np
+from plotly.colors import get_colorscale, hex_to_rgb, qualitative, unlabel_rgb
 
 BLUE = "#1f77b4"  # the training curve, the digit read, activations, the first layer
 ORANGE = "#ff7f0e"  # the validation curve
@@ -33,3 +34,20 @@ INK_ON_SLATE = [[0.0, "black"], [1.0, "white"]]  # black at 0 to white at 1: a d
 # Confusion counts: deep blue for few digits to light grey for many (plotly.js's "Blues", which the chart has used).
 COUNTS = [[0, "rgb(5,10,172)"], [0.35, "rgb(40,60,190)"], [0.5, "rgb(70,100,245)"], [0.6, "rgb(90,120,245)"],
           [0.7, "rgb(106,137,247)"], [1, "rgb(220,220,220)"]]
+
+
+def rgb(colour):
+    """Return a colour of this palette ("#rrggbb" or "rgb(r,g,b)") as (r, g, b), for pictures drawn on the server."""
+    return tuple(int(v) for v in (hex_to_rgb(colour) if colour.startswith("#") else unlabel_rgb(colour)))
+
+
+def paint(scale, t):
+    """Return the colours of colour scale at positions t (any shape, 0..1) as uint8 RGB, t's shape + (3,).
+
+    The same linear blend between a scale's stops as plotly.js draws, so a picture and a chart on
+    one scale agree.
+    """
+    stops = np.array([p for p, _ in scale], dtype=np.float32)
+    colours = np.array([rgb(c) for _, c in scale], dtype=np.float32)
+    t = np.clip(np.asarray(t, dtype=np.float32), 0, 1)
+    return np.stack([np.interp(t, stops, colours[:, i]) for i in range(3)], axis=-1).round().astype(np.uint8)

@@ -4,20 +4,28 @@ Each figure has an empty template: Plotly's default one is 3.7 kB a figure and m
 the time it takes to build and send one, and the browser styles the charts with the app's
 theme anyway.  The big heatmaps (a page of unit images, a weight matrix) travel as one
 byte per cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
-cells between tiles.  Red is positive and blue negative, as on the Draw page.  Not for
+cells between tiles.  A conv layer's channels are one picture (``channel_grid``), drawn on the
+server: the browser shows it without a chart library.  Red is positive and blue negative, as on
+the Draw page.  Not for
 Streamlit calls nor maths beyond laying numbers out: ``nn/explain/inspection.py`` computes them.
 """
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
-from nn.explain.inspection import SIDE
+from nn.explain.inspection import SIDE, grid_columns
 from ui.figures.base import IMAGE_AXES, figure
 from ui.figures.digits import pictures
-from ui.figures.palette import BLUE, DIVERGING, GAP, GREY, INK_ON_PAPER, LABEL, LAYERS, OUTLINE, RED
+from ui.figures.palette import BLUE, DIVERGING, GAP, GREY, INK_ON_PAPER, LABEL, LAYERS, OUTLINE, RED, paint, rgb
 
 # Code 0 is the gap colour; codes 1..255 spread the diverging scale, so code 128 is a weight of zero.
 CODED = [[0.0, GAP]] + [[(1 + 254 * p) / 255, c] for p, c in DIVERGING]
 STRIP_GAP = 4  # pixels between the top digits
+# The pictures of conv channels (``channel_grid``): sizes in screen pixels.
+CHANNEL_PX = 60  # about how wide one channel is drawn
+TILE_GAP, LABEL_PX, MARGIN = 6, 15, 8  # between two channels side by side; above a row, for their numbers; round all
+BAR_PX, BAR_SPACE = 14, 80  # the colour bar's width; the room right of the grid for it and its numbers
+FONT = ImageFont.load_default(size=11)
 
 
 def unit_grid(tiles, scale, cols, first, count, selected=None):
@@ -34,21 +42,40 @@ def unit_grid(tiles, scale, cols, first, count, selected=None):
                    **IMAGE_AXES)
 
 
-def channel_grid(tiles, scale, side, cols, count, title, name="weight", tick="+.2f"):
-    """Return one heatmap of per-channel images laid out by ``inspection.tile(..., side=side)``, each numbered above.
+def channel_grid(maps, scale, name="weight", tick="+.2f"):
+    """Return per-channel images maps (channels, side, side) as one picture, uint8 RGB (height, width, 3).
 
-    For a conv layer's filters, its feature maps or their gradients: on the diverging scale
-    ±scale as for units (red positive: a weight answering ink, a map firing), its colour bar
-    in ``name``'s units.
+    For a conv layer's filters, its feature maps or their gradients: a near-square grid of the
+    channels, each numbered above, on the diverging scale ±scale as units are (red positive: a
+    weight answering ink, a map firing), beside a colour bar in ``name``'s units.  A picture rather
+    than a chart: nothing in it answers a pointer, and the browser draws it without Plotly, whose
+    bundle takes 1.5 s to start in a new tab (this is the Weights page's first figure for the
+    default, convolutional, model).  Each value is a square of whole pixels, so the weights stay sharp.
     """
-    step = side + 1
-    r, c = np.divmod(np.arange(count), cols)
-    labels = {"type": "scatter", "mode": "text", "x": c * step + (side - 1) / 2, "y": r * step - 0.5,
-              "text": [str(i) for i in range(count)], "textposition": "top center",
-              "textfont": {"size": 10, "color": LABEL}, "hoverinfo": "skip", "showlegend": False}
-    rows = tiles.shape[0] // step + 1
-    return _figure([_coded_heatmap(tiles, scale, name, tick, hoverinfo="skip"), labels], 100 + 70 * rows, title,
-                   **IMAGE_AXES)
+    count, side = len(maps), maps.shape[-1]
+    cols = grid_columns(count)
+    rows = -(-count // cols)
+    px = max(2, round(CHANNEL_PX / side))  # screen pixels a value
+    tile = side * px
+    step_x, step_y = tile + TILE_GAP, tile + LABEL_PX
+    grid_w, grid_h = cols * step_x - TILE_GAP, rows * step_y
+    bar_x, bar_y = MARGIN + grid_w + 14, MARGIN + LABEL_PX + 10  # room above the bar for its name
+    bar_h = max(MARGIN + grid_h - bar_y, 100)
+    picture = np.full((max(MARGIN + grid_h, bar_y + bar_h) + MARGIN, bar_x + BAR_SPACE, 3), rgb(GAP), dtype=np.uint8)
+    colours = paint(DIVERGING, (np.asarray(maps, dtype=np.float32) / scale + 1) / 2).repeat(px, 1).repeat(px, 2)
+    pen = ImageDraw.Draw(image := Image.fromarray(picture))
+    for i in range(count):
+        r, c = divmod(i, cols)
+        x, y = MARGIN + c * step_x, MARGIN + r * step_y + LABEL_PX
+        image.paste(Image.fromarray(colours[i]), (x, y))
+        pen.text((x + tile / 2, y - 2), str(i), fill=rgb(LABEL), font=FONT, anchor="mb")
+    image.paste(Image.fromarray(paint(DIVERGING, np.linspace(1, 0, bar_h))[:, None].repeat(BAR_PX, 1)), (bar_x, bar_y))
+    pen.text((bar_x, bar_y - 9), name, fill=rgb(LABEL), font=FONT, anchor="lb")
+    for t in (1, 0.5, 0, -0.5, -1):
+        y = bar_y + round((1 - t) / 2 * (bar_h - 1))
+        pen.line([(bar_x + BAR_PX, y), (bar_x + BAR_PX + 3, y)], fill=rgb(LABEL))
+        pen.text((bar_x + BAR_PX + 6, y), f"{t * scale:{tick}}", fill=rgb(LABEL), font=FONT, anchor="lm")
+    return np.asarray(image)
 
 
 def conv_pixel(patch, kernel):

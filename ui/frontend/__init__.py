@@ -1,7 +1,8 @@
 """The JavaScript the pages run in the browser: real .js files beside this module, and the calls that run them.
 
 - ``live_chart.js``: the Train page's live chart, redrawn in place (``live_chart``).
-- ``preload_plotly.js``: the home page loads Plotly in the background, the Weights page at once (``preload_plotly``).
+- ``preload_plotly.js``: the home page loads Plotly in the background, the Weights page at once
+  when its section has charts (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
 - ``draw_layout.css``, ``train_layout.css``: on a phone, the Draw page shows the digit read above the
