@@ -108,8 +108,7 @@ def board():
                         config=figures.STATIC)
         if board_now.finished:
             st.markdown(f"**The class's confusion matrix**, summed over {board_now.finished} finished runs")
-            st.plotly_chart(figures.training.confusion(np.array(board_now.confusion)), key="class_confusion",
-                            config=figures.STATIC)
+            st.image(figures.training.confusion(np.array(board_now.confusion)), output_format="PNG")
         choose(rows)
         st.download_button("Export the board (CSV)", board_now.csv, file_name="class-board.csv",
                            mime="text/csv", key="export_board")

@@ -96,7 +96,8 @@ def show_breaking(base, X, y):
             b.caption(f"{p.max():.1%} sure")
         else:
             b.caption("Draw a digit on the Draw page: the lab reads it here too.")
-        st.plotly_chart(figures.training.confusion(now.confusion), key="lab_confusion", config=figures.STATIC)
+        st.image(figures.training.confusion(now.confusion), output_format="PNG",
+                 caption=f"Confusion matrix of the {len(y):,} test digits")
         if p is not None:
             st.plotly_chart(figures.drawing.probability_bars(p, int(p.argmax())), key="lab_drawing_probs",
                             config=figures.STATIC)

@@ -153,7 +153,8 @@ def results(run):
     with left:
         st.metric("Test accuracy", f"{run.test_acc:.2%}",
                   help=f"Share of the {len(y_test):,} test digits, never seen in training, read right.")
-        st.plotly_chart(figures.training.confusion(card.confusion), key="confusion", config=figures.STATIC)
+        st.image(figures.training.confusion(card.confusion), output_format="PNG",
+                 caption=f"Confusion matrix of the {len(y_test):,} test digits")
     with right:
         st.markdown(f"**Misread test digits** ({card.misread:,}; the most confident mistakes first)")
         if len(card.wrong):

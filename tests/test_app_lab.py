@@ -135,7 +135,8 @@ def test_damage_tests_draw_a_curve_per_model_from_the_clean_accuracy(open_page, 
         curve = values(trace["y"])
         assert curve[list(strengths).index(neutral)] == pytest.approx(clean_accuracy(net, X, y), abs=0.0021)
         assert curve.min() < curve.max(), f"{kind} damaged nothing"
-    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    confusion, *captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert confusion == f"Confusion matrix of the {len(y):,} test digits"
     assert [c.split(":")[0] for c in captions] == list(DAMAGES)  # one row of examples per damage
 
 

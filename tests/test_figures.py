@@ -27,7 +27,6 @@ X = RNG.random((12, 784)).astype(np.float32)
 CASES = {
     training.curves: lambda: training.curves(HISTORY),
     training.compare: lambda: training.compare([("run a", HISTORY), ("run b", HISTORY[:20]), ("no reports", [])]),
-    training.confusion: lambda: training.confusion(RNG.integers(0, 90, (10, 10))),
     training.class_curves: lambda: training.class_curves(
         [BoardRun(f"{i:012x}", f"<b>attendee {i}</b>", {"curve": CURVE}) for i in range(30)]
         + [BoardRun("f" * 12, "no reports yet", {"curve": {"epoch": [], "val_acc": []}})],
@@ -75,7 +74,7 @@ CASES = {
 # Pictures; the page says what they show.
 CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}
 # Pictures drawn on the server (uint8 RGB), tested one by one below: they need no chart library in the browser.
-DRAWN_ON_SERVER = {weights.channel_grid}
+DRAWN_ON_SERVER = {weights.channel_grid, training.confusion}
 
 
 def public_figure_functions():
@@ -173,6 +172,24 @@ def test_a_conv_layers_channels_are_one_sharp_picture_in_order_on_the_diverging_
     reds = np.nonzero((column == deep_red).all(-1))[0]
     blues = np.nonzero((column == palette.paint(palette.DIVERGING, 0.0)).all(-1))[0]
     assert len(reds) and len(blues) and reds.max() < blues.min()
+
+
+def test_a_confusion_matrix_is_a_picture_of_its_counts_with_true_digits_down():
+    counts = np.zeros((10, 10), dtype=int)
+    np.fill_diagonal(counts, 100)
+    counts[4, 9] = 50  # true 4, read as 9
+    picture = training.confusion(counts)
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    none, half, most = palette.paint(palette.COUNTS, [0.0, 0.5, 1.0])
+    rows, cols = np.nonzero((picture == none).all(axis=-1))  # every cell but the diagonal and (4, 9)
+    top, left, cell = rows.min(), cols.min(), (cols.max() + 1 - cols.min()) // 10
+
+    def cell_at(r, c):
+        return picture[top + r * cell:top + (r + 1) * cell, left + c * cell:left + (c + 1) * cell]
+
+    assert all((cell_at(d, d)[1, 1] == most).all() for d in range(10))  # the diagonal holds the most digits
+    assert (cell_at(4, 9)[1, 1] == half).all() and (cell_at(9, 4)[1, 1] == none).all()  # row: true digit
+    assert (cell_at(4, 9) != half).any(-1).any() and (cell_at(0, 1) != none).any(-1).any()  # each count written
 
 
 def test_one_of_each_finds_the_first_of_every_digit():

@@ -1,4 +1,4 @@
-"""Figures of the Train page: learning curves, the runs compared, the confusion matrix, the class board's curves.
+"""Figures of the Train page: learning curves, the runs compared, the confusion matrix (a picture), the class board's.
 
 The learning curves are rebuilt about once a second per watching session while a run
 trains, so they are cheap dicts built by ``base.figure`` from thinned histories.  Not for
@@ -8,11 +8,13 @@ numbers (``nn/`` and ``ui/runs.py``) nor for drawing them live (``ui.frontend.li
 import html
 
 import numpy as np
+from PIL import Image, ImageDraw
 
-from ui.figures.base import figure, thin
-from ui.figures.palette import COUNTS, GRID, LEARNING_RATE, RUNS, TRAIN, VALIDATION
+from ui.figures.base import FONT, figure, thin
+from ui.figures.palette import COUNTS, GRID, LABEL, LEARNING_RATE, RUNS, TRAIN, VALIDATION, paint, rgb
 
 DIGITS = [str(d) for d in range(10)]
+CELL = 34  # pixels of a confusion matrix's cell
 LEADERS = 3  # on the class board the best runs are drawn thicker, so the projector shows who leads
 PERCENT = "~%"  # as many decimals as the ticks need: 90.5%, 91% (".0%" makes 90.5 and 91 both "90%"/"91%" twins)
 
@@ -77,13 +79,32 @@ def class_curves(runs, order):
 
 
 def confusion(counts):
-    """Return a heatmap of confusion counts (10, 10): true digit down, the network's answer across."""
-    heat = {"type": "heatmap", "z": counts.tolist(), "x": DIGITS, "y": DIGITS, "colorscale": COUNTS,
-            "texttemplate": "%{z}", "showscale": False,
-            "hovertemplate": "true %{y}, network said %{x}: %{z} digits<extra></extra>"}
-    layout = _layout(420, "confusion", xaxis={"title": {"text": "the network said"}, "side": "top", "type": "category"},
-                     yaxis={"title": {"text": "true digit"}, "autorange": "reversed", "type": "category"})
-    return figure([heat], layout)
+    """Return confusion counts (10, 10) as a picture, uint8 RGB: true digit down, the network's answer across.
+
+    Each cell shows its count, on the counts' scale (deep blue for none, light grey for the most:
+    the diagonal of a network that reads well).  A picture, as nothing in it needs a pointer: the
+    Lab page shows it first, and a new tab draws it without starting Plotly.
+    """
+    n = len(counts)
+    side = n * CELL
+    left, top = 2 * CELL, 2 * CELL  # room for the labels: "true digit" and the digits; the network's answers
+    image = Image.new("RGB", (left + side + 8, top + side + 8), "white")
+    pen = ImageDraw.Draw(image)
+    colours = paint(COUNTS, np.asarray(counts, dtype=np.float32) / max(int(np.max(counts)), 1))
+    for r in range(n):
+        for c in range(n):
+            x, y = left + c * CELL, top + r * CELL
+            pen.rectangle([x, y, x + CELL - 1, y + CELL - 1], fill=tuple(int(v) for v in colours[r, c]))
+            dark = colours[r, c] @ [0.299, 0.587, 0.114] < 140  # white numbers on dark cells
+            pen.text((x + CELL / 2, y + CELL / 2), str(int(counts[r, c])), font=FONT, anchor="mm",
+                     fill="white" if dark else rgb(LABEL))
+        pen.text((left - 8, top + r * CELL + CELL / 2), DIGITS[r], font=FONT, anchor="rm", fill=rgb(LABEL))
+        pen.text((left + r * CELL + CELL / 2, top - 6), DIGITS[r], font=FONT, anchor="mb", fill=rgb(LABEL))
+    pen.text((left + side / 2, top - 26), "the network said", font=FONT, anchor="mb", fill=rgb(LABEL))
+    label = Image.new("L", (side, 16), 0)  # "true digit", written sideways up the left edge
+    ImageDraw.Draw(label).text((side / 2, 8), "true digit", font=FONT, anchor="mm", fill=255)
+    image.paste(rgb(LABEL), (left - 40, top), label.rotate(90, expand=True))
+    return np.asarray(image)
 
 
 def _column(rows, key):

@@ -11,10 +11,10 @@ Streamlit calls nor maths beyond laying numbers out: ``nn/explain/inspection.py`
 """
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from nn.explain.inspection import SIDE, grid_columns
-from ui.figures.base import IMAGE_AXES, figure
+from ui.figures.base import FONT, IMAGE_AXES, figure
 from ui.figures.digits import pictures
 from ui.figures.palette import BLUE, DIVERGING, GAP, GREY, INK_ON_PAPER, LABEL, LAYERS, OUTLINE, RED, paint, rgb
 
@@ -25,7 +25,6 @@ STRIP_GAP = 4  # pixels between the top digits
 CHANNEL_PX = 60  # about how wide one channel is drawn
 TILE_GAP, LABEL_PX, MARGIN = 6, 15, 8  # between two channels side by side; above a row, for their numbers; round all
 BAR_PX, BAR_SPACE = 14, 80  # the colour bar's width; the room right of the grid for it and its numbers
-FONT = ImageFont.load_default(size=11)
 
 
 def unit_grid(tiles, scale, cols, first, count, selected=None):
