@@ -11,13 +11,14 @@ import pytest
 
 from nn.digits.augment import DAMAGES
 from nn.digits.preprocess import preprocess
-from nn.explain.lab import Changes, broken, copy_of, coverage, reading, unit_drops
+from nn.explain.lab import Changes, broken, copy_of, coverage, logits, reading, unit_drops
 from nn.explain.saliency import read
 from nn.files.model_file import model_bytes
 from nn.network import Network
 from tests.test_app_draw import Canvas, in_corner
 from tests.test_app_weights import figure, values
 from tests.test_lab import accuracy, manual_logits, snapshot, trained
+from ui import lab as ui_lab
 from ui import session as state
 from ui.lab import Lab, compared
 
@@ -229,6 +230,21 @@ def test_the_lab_reads_again_when_the_model_learns_or_the_changes_change(splits)
     original, now = lab.read(net, X, y)
     assert original.accuracy == reading(net, X, y).accuracy < 0.5
     assert now.accuracy == reading(broken(net, lab.changes), X, y).accuracy
+
+
+def test_a_new_sessions_lab_reads_a_model_another_read_without_a_forward_pass(splits, monkeypatch):
+    net = copy_of(state.pretrained("dense").net)
+    X, y = splits.X_test, splits.y_test
+    passes = []
+    monkeypatch.setattr(ui_lab, "logits", lambda net_, X_: passes.append(net_) or logits(net_, X_))
+    monkeypatch.setattr(ui_lab, "_SHARED", type(ui_lab._SHARED)())  # nothing read before this test
+    first, copy = Lab().read(net, X, y)
+    assert passes == [net]  # nothing broken: the copy reads as the original, without a pass of its own
+    second, _ = Lab().read(net, X, y)  # another session, on the same model: it reads what the first computed
+    assert passes == [net] and second.accuracy == first.accuracy == copy.accuracy == reading(net, X, y).accuracy
+    np.testing.assert_array_equal(second.confusion, first.confusion)
+    net.dense[-1].W *= -1  # as a training step would: the model reads anew
+    assert Lab().read(net, X, y)[0].accuracy == reading(net, X, y).accuracy < 0.5 and len(passes) == 2
 
 
 def test_a_convolutional_model_can_be_broken_too(open_page, splits):

@@ -11,6 +11,8 @@ network's spec and weights), never the page's objects, and build their own copy 
 Not for Streamlit calls (``pages/lab.py``) nor for the maths (``nn.explain.lab``).
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +22,8 @@ from nn.explain.lab import Changes, broken, damage_curve, logits, read_logits, u
 from nn.network import Network
 
 UNITS_PER_TASK = 32  # units one "which units matter?" task measures: progress moves every second or so
+SHARED_READINGS = 8  # models' logits on the test digits kept for every session (``_shared_logits``)
+_SHARED, _SHARED_LOCK = OrderedDict(), threading.Lock()
 
 
 class Job:
@@ -116,9 +120,13 @@ class Lab:
         move costs one forward pass of the copy, and a temperature move none.
         """
         data = (id(X), len(X))
-        original = self._logits_of("original", (_seen(net), data), lambda: logits(net, X))
-        copy = self.copy(net)
-        broken_z = self._logits_of("broken", (self._copy[0], data), lambda: logits(copy, X))
+        original = self._logits_of("original", (_seen(net), data), lambda: _shared_logits((_seen(net), data),
+                                                                                           lambda: logits(net, X)))
+        if replace(self.changes, temperature=1.0) == Changes():
+            broken_z = original  # nothing broken (but perhaps the temperature): the copy reads as the original
+        else:
+            copy = self.copy(net)
+            broken_z = self._logits_of("broken", (self._copy[0], data), lambda: logits(copy, X))
         return read_logits(original, y), read_logits(broken_z, y, self.changes.temperature)
 
     def _logits_of(self, side, key, compute):
@@ -223,6 +231,27 @@ def compared(session_model, bundled, uploaded):
     if uploaded is not None and uploaded.net.conv and uploaded.net is not session_model.net:
         nets[f"uploaded ({uploaded.architecture})"] = uploaded.net
     return nets
+
+
+def _shared_logits(key, compute):
+    """Return the logits any session's lab computed under key, else compute() them and keep them for every session.
+
+    A new tab's lab reads the bundled model it shows on every test digit first: 0.4 s of a
+    convolutional network's forward pass that the last session to open the page already did.
+    The last SHARED_READINGS are kept (a run that trains makes new ones at every step).
+    """
+    with _SHARED_LOCK:
+        kept = _SHARED.get(key)
+        if kept is not None:
+            _SHARED.move_to_end(key)
+            return kept
+    kept = compute()
+    kept.flags.writeable = False  # every session reads the same array
+    with _SHARED_LOCK:
+        _SHARED[key] = kept
+        while len(_SHARED) > SHARED_READINGS:
+            _SHARED.popitem(last=False)
+    return kept
 
 
 def _seen(net):
