@@ -188,8 +188,8 @@ def show_not_sure(original, y):
     a, b = st.columns(2)
     a.metric("Answers", f"{share:.1%} of the test digits")
     b.metric("Right on those", "none answered" if share == 0 else f"{right:.2%}")
-    st.plotly_chart(figures.lab.coverage(THRESHOLDS, answered, accuracy, lab.threshold), key="lab_coverage",
-                    config=figures.STATIC)
+    st.image(figures.lab.coverage(THRESHOLDS, answered, accuracy, lab.threshold),
+             caption="Accuracy against coverage, as the threshold moves from 0 to 0.99")
 
 
 model_block(me)

@@ -3,15 +3,17 @@ copy's numbers, computed again here from the raw weights; the session's model ne
 the pool and ends in its chart; the Draw page says "not sure" under the threshold set here.
 """
 
+import base64
 import sys
 from types import SimpleNamespace
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
 
 from nn.digits.augment import DAMAGES
 from nn.digits.preprocess import preprocess
-from nn.explain.lab import Changes, broken, copy_of, coverage, logits, reading, unit_drops
+from nn.explain.lab import THRESHOLDS, Changes, broken, copy_of, coverage, logits, reading, unit_drops
 from nn.explain.saliency import read
 from nn.files.model_file import model_bytes
 from nn.network import Network
@@ -136,8 +138,8 @@ def test_damage_tests_draw_a_curve_per_model_from_the_clean_accuracy(open_page, 
         curve = values(trace["y"])
         assert curve[list(strengths).index(neutral)] == pytest.approx(clean_accuracy(net, X, y), abs=0.0021)
         assert curve.min() < curve.max(), f"{kind} damaged nothing"
-    confusion, *captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
-    assert confusion == f"Confusion matrix of the {len(y):,} test digits"
+    confusion, *captions, curve = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert confusion == f"Confusion matrix of the {len(y):,} test digits" and curve.startswith("Accuracy against")
     assert [c.split(":")[0] for c in captions] == list(DAMAGES)  # one row of examples per damage
 
 
@@ -183,6 +185,15 @@ def unsure_drawing(net, sample):
     raise AssertionError("every digit is read more than 95% sure")
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def coverage_picture(at):
+    """Return the Lab page's accuracy–coverage curve, an SVG picture, as an XML tree."""
+    [url] = [img.url for el in at.get("image") for img in el.proto.imgs if img.url.startswith("data:image/svg+xml")]
+    return ElementTree.fromstring(base64.b64decode(url.split(",", 1)[1]))
+
+
 def test_the_threshold_gives_the_coverage_shown_and_the_draw_page_says_not_sure(open_page, model, splits, sample,
                                                                                  monkeypatch):
     me = session_of(model)
@@ -199,9 +210,15 @@ def test_the_threshold_gives_the_coverage_shown_and_the_draw_page_says_not_sure(
     keep = p.max(axis=1) >= 0.9
     assert metric(at, "Answers") == f"{keep.mean():.1%} of the test digits"
     assert metric(at, "Right on those") == f"{accuracy(p[keep], y[keep]):.2%}"
-    answered, _ = coverage(reading(model.net, X, y).p, y, [0.0, 1.0])
-    line = figure(at, "lab_coverage")["data"][1]
-    assert values(line["x"])[0] == answered[0] == 1 and values(line["x"])[-1] == answered[1]
+    answered, right = coverage(reading(model.net, X, y).p, y, THRESHOLDS)
+    last = np.flatnonzero(~np.isnan(right))[-1]  # the most confident threshold that still answers a digit
+    curve = coverage_picture(at)
+    x_of = {t.text: float(t.get("x", "nan")) for t in curve.iter(SVG + "text")}  # the coverage axis's ticks among them
+    x = [float(p.split(",")[0]) for p in curve.find(SVG + "polyline").get("points").split()]
+    assert answered[0] == 1 and x[0] == x_of["100%"]  # at threshold 0 every digit is answered
+    assert len(x) == last + 1 and x[-1] == pytest.approx(x_of["0%"] + answered[last] * (x_of["100%"] - x_of["0%"]),
+                                                          abs=0.1)  # and at the last, the share answered that sure
+    assert "your threshold 0.90" in [t.text for t in curve.iter(SVG + "text")]
 
     at.slider(key="lab_threshold").set_value(round(confidence - 0.005, 2)).run()  # just under its confidence
     draw = open_page("draw", session={"session": me})

@@ -7,6 +7,7 @@ and scales.  The digit pictures keep their pixels sharp and in place.
 """
 
 import inspect
+from xml.etree import ElementTree
 
 import numpy as np
 import plotly.graph_objects as go
@@ -65,16 +66,14 @@ CASES = {
     lab.damage_curves: lambda: lab.damage_curves(
         {name: {kind: RNG.random(len(s)) for kind, (s, _, _) in DAMAGES.items()} for name in ("session", "pretrained")},
         DAMAGES),
-    lab.coverage: lambda: lab.coverage(np.linspace(0, 1, 101), np.linspace(1, 0, 101),
-                                       np.r_[np.linspace(0.9, 1, 100), np.nan], 0.5),
     activation_map.digit_map: lambda: activation_map.digit_map(RNG.normal(size=(50, 2)), np.arange(50) % 10,
                                                                (np.arange(50) + (np.arange(50) % 7 == 0)) % 10,
                                                                np.arange(50) * 3, "PCA of hidden layer 1"),
 }
 # Pictures; the page says what they show.
 CAPTIONED_BY_PAGE = {weights.unit_grid, weights.gradient_grid, weights.input_image, drawing.digit_grid}
-# Pictures drawn on the server (uint8 RGB), tested one by one below: they need no chart library in the browser.
-DRAWN_ON_SERVER = {weights.channel_grid, training.confusion}
+# Pictures drawn on the server (uint8 RGB, or SVG for a curve), each tested below: the browser needs no chart library.
+DRAWN_ON_SERVER = {weights.channel_grid, training.confusion, lab.coverage}
 
 
 def public_figure_functions():
@@ -190,6 +189,22 @@ def test_a_confusion_matrix_is_a_picture_of_its_counts_with_true_digits_down():
     assert all((cell_at(d, d)[1, 1] == most).all() for d in range(10))  # the diagonal holds the most digits
     assert (cell_at(4, 9)[1, 1] == half).all() and (cell_at(9, 4)[1, 1] == none).all()  # row: true digit
     assert (cell_at(4, 9) != half).any(-1).any() and (cell_at(0, 1) != none).any(-1).any()  # each count written
+
+
+def test_the_coverage_curve_is_an_svg_of_its_numbers_with_the_chosen_threshold_marked():
+    svg = ElementTree.fromstring(lab.coverage(np.linspace(0, 1, 101), np.linspace(1, 0, 101),
+                                              np.r_[np.linspace(0.9, 1, 100), np.nan], 0.5))
+    tag = "{http://www.w3.org/2000/svg}"
+    texts = {t.text: (float(t.get("x", 0)), float(t.get("y", 0))) for t in svg.iter(tag + "text")}
+    assert {"0%", "100%", "90.0%", "100.0%", "your threshold 0.50", "share of test digits answered (coverage)"} <= set(
+        texts)
+    [line] = svg.iter(tag + "polyline")  # one line: the last threshold answers nothing, so has no accuracy
+    x, y = np.array([p.split(",") for p in line.get("points").split()], dtype=float).T
+    assert len(x) == 100 and x[0] == texts["100%"][0] and x[-1] > texts["0%"][0]  # coverage falls left to right...
+    assert np.all(np.diff(x) < 0) and np.all(np.diff(y) < 0)  # ...as accuracy rises (up the picture)
+    assert y[0] == pytest.approx(texts["90.0%"][1]) and y[-1] == pytest.approx(texts["100.0%"][1])
+    colours = {e.get("stroke") for e in svg.iter() if e.get("stroke")}
+    assert colours <= palette_colours()
 
 
 def test_one_of_each_finds_the_first_of_every_digit():
