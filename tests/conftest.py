@@ -32,6 +32,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+pytest.register_assert_rewrite("tests.helpers")  # its asserts explain a failure as a test file's do
+
 from benchmarks import harness  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +90,21 @@ def sample_npz(sample):
     keys = ("x_train", "y_train", "x_test", "y_test")
     data = Files.npz(**{key: getattr(sample, key).astype(np.uint8) for key in keys})
     return data, hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def channels(monkeypatch):
+    """Return {a picture's colour-bar name: [maps (channels, side, side), ...]}: the channels the page drew."""
+    from ui.figures import weights
+
+    drawn, draw = {}, weights.channel_grid
+
+    def record(maps, scale, name="weight", tick="+.2f"):
+        drawn.setdefault(name, []).append(np.array(maps))
+        return draw(maps, scale, name, tick)
+
+    monkeypatch.setattr(weights, "channel_grid", record)
+    return drawn
 
 
 # --- waiting, ports and a local HTTP server -------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nn.explain import projection
-from tests.test_app_weights import figure, finished_run, session_with, show, values
+from tests.helpers import figure, finished_run, session_with, show, values
 from ui import session as state
 from ui.activation_map import ActivationMap
 

@@ -17,7 +17,7 @@ from nn.explain.saliency import read
 from nn.files.model_file import model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
-from tests.test_app_weights import figure, values
+from tests.helpers import Canvas, figure, in_corner, values
 from ui import session as state
 from ui.lesson import markdown_text
 
@@ -26,25 +26,6 @@ from ui.lesson import markdown_text
 def open_draw(open_page):
     """Return open(**session): an AppTest on the Draw page for a session holding these values (e.g. session=)."""
     return lambda **session: open_page("draw", session=session)
-
-
-class Canvas:
-    """Stands in for the drawing canvas, a browser component: hands the page a drawing, remembers what it was asked."""
-
-    def __init__(self, image):
-        self.image, self.calls = image, []
-
-    def __call__(self, **settings):
-        self.calls.append(settings)
-        return SimpleNamespace(image_data=self.image, json_data={"objects": [{"type": "path"}] * 2})
-
-
-def in_corner(digit, size=70):
-    """Return a 280×280 RGBA canvas with a 28×28 digit drawn size×size near its top-left corner."""
-    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR))
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[10 : 10 + size, 10 : 10 + size] = np.dstack([big, big, big, np.full_like(big, 255)])
-    return canvas
 
 
 def step_titles(at):

@@ -5,7 +5,7 @@ import pytest
 
 from nn.network import Network
 from nn.settings import TrainConfig
-from tests.test_app_weights import finished_run, session_with
+from tests.helpers import finished_run, session_with
 from ui import session as state
 
 KEYS = ("download_script", "download_notebook")

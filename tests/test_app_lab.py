@@ -17,9 +17,7 @@ from nn.explain.lab import THRESHOLDS, Changes, broken, copy_of, coverage, logit
 from nn.explain.saliency import read
 from nn.files.model_file import model_bytes
 from nn.network import Network
-from tests.test_app_draw import Canvas, in_corner
-from tests.test_app_weights import figure, values
-from tests.test_lab import accuracy, manual_logits, snapshot, trained
+from tests.helpers import Canvas, accuracy, figure, in_corner, manual_logits, snapshot, trained, values
 from ui import lab as ui_lab
 from ui import session as state
 from ui.lab import Lab, compared

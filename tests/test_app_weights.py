@@ -1,7 +1,5 @@
 """The Weights page draws any model the session has (pretrained, a run's, deep or wide) and its pickers work."""
 
-import base64
-import json
 import time
 
 import numpy as np
@@ -9,11 +7,10 @@ import pytest
 
 from nn.network import Network
 from nn.settings import TrainConfig
+from tests.helpers import TINY, charts, figure, finished_run, session_with, show, values, values_2d
 from ui import session as state
 from ui.lesson import markdown_text
 from ui.runs.handle import RunHandle
-
-TINY = dict(epochs=1, train_size=300, batch_size=50)
 
 
 @pytest.fixture
@@ -22,44 +19,6 @@ def open_weights(open_page):
     None), showing that section (the first, the neurons, if None)."""
     return lambda me=None, section=None: show(open_page("weights", session={"session": me} if me is not None
                                                         else None), section)
-
-
-def show(at, section):
-    """Switch the Weights page at to section (a key of its SECTIONS), if one is given; return at."""
-    if section is not None:
-        at.radio(key="weights_section").set_value(section).run()
-        assert not at.exception
-    return at
-
-
-def finished_run(**settings):
-    """Return a Run of TINY settings (and these) that has trained to its end."""
-    run = RunHandle.start(TrainConfig(**{**TINY, **settings}), data_name="bundled sample")
-    run.join(60)
-    assert run.status == "done", run.error
-    return run
-
-
-def session_with(run=None, uploaded=None):
-    """Return a Session whose active model is this run or this uploaded model."""
-    me = state.Session()
-    me.uploaded = uploaded
-    if run is not None:
-        me.run, me.runs = run, [run]
-    return me
-
-
-def figure(at, key):
-    """Return the Plotly figure drawn under widget key ``key`` as a dict."""
-    for el in at.get("plotly_chart"):
-        if el.proto.id.endswith(f"-{key}"):
-            return json.loads(el.proto.spec)
-    raise AssertionError(f"no chart {key!r}; charts: {[el.proto.id for el in at.get('plotly_chart')]}")
-
-
-def charts(at):
-    """Return the keys of the charts on the page."""
-    return {el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")}
 
 
 def captions(at):
@@ -72,39 +31,9 @@ def pictures(at):
     return [img.caption for el in at.get("image") for img in el.proto.imgs]
 
 
-@pytest.fixture
-def channels(monkeypatch):
-    """Return {a picture's colour-bar name: [maps (channels, side, side), ...]}: the channels the page drew."""
-    from ui.figures import weights
-
-    drawn, draw = {}, weights.channel_grid
-
-    def record(maps, scale, name="weight", tick="+.2f"):
-        drawn.setdefault(name, []).append(np.array(maps))
-        return draw(maps, scale, name, tick)
-
-    monkeypatch.setattr(weights, "channel_grid", record)
-    return drawn
-
-
 def trace_names(fig):
     """Return the names of a figure's traces."""
     return [t.get("name") for t in fig["data"]]
-
-
-def values(array):
-    """Return a figure's array as NumPy, whether sent as a list or as Plotly's base64 {dtype, bdata}."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-    return np.asarray(array, dtype=float)
-
-
-def values_2d(rows):
-    """Return a heatmap's z as a 2-D NumPy array, whether sent as nested lists or as Plotly's base64 arrays."""
-    if isinstance(rows, dict):
-        shape = tuple(int(n) for n in str(rows["shape"]).split(","))
-        return values(rows).reshape(shape)
-    return np.array([values(row) for row in rows])
 
 
 def test_pretrained_model_is_shown_before_any_training(open_weights, dense_session):

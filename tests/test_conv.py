@@ -14,7 +14,7 @@ from nn.files.model_file import load_model, model_bytes
 from nn.network import Network, conv_features
 from nn.optim import OPTIMIZERS
 from nn.settings import TrainConfig
-from tests.test_gradients import assert_gradient, away_from_zero
+from tests.helpers import assert_gradient, away_from_zero
 
 LENET = ((8, 5), (16, 5))
 

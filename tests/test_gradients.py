@@ -12,39 +12,7 @@ from nn.activations import ACTIVATIONS
 from nn.layers import Dense, Dropout
 from nn.losses import L2, SoftmaxCrossEntropy
 from nn.network import Network
-
-EPS = 1e-6
-TOL = 1e-6  # relative error over the checked entries
-
-
-def numerical_gradient(loss, x, entries):
-    """Return d loss() / dx at flat indices ``entries``, changing x in place and putting it back."""
-    flat = x.reshape(-1)  # a view: loss() sees the perturbed x
-    out = np.empty(len(entries))
-    for k, i in enumerate(entries):
-        old = flat[i]
-        flat[i] = old + EPS
-        up = loss()
-        flat[i] = old - EPS
-        down = loss()
-        flat[i] = old
-        out[k] = (up - down) / (2 * EPS)
-    return out
-
-
-def assert_gradient(loss, x, grad, rng, most=40):
-    """Assert grad (shaped like x) matches the numerical derivative of loss() on up to ``most`` entries."""
-    assert grad.shape == x.shape
-    entries = np.arange(x.size) if x.size <= most else rng.choice(x.size, most, replace=False)
-    numeric = numerical_gradient(loss, x, entries)
-    analytic = grad.reshape(-1)[entries]
-    error = np.linalg.norm(analytic - numeric) / (np.linalg.norm(analytic) + np.linalg.norm(numeric))
-    assert error < TOL, f"relative error {error:.1e}"
-
-
-def away_from_zero(rng, shape):
-    """Return values in ±[0.1, 2], both signs, none near an activation's kink."""
-    return rng.uniform(0.1, 2, shape) * rng.choice([-1, 1], shape)
+from tests.helpers import assert_gradient, away_from_zero
 
 
 def cross_entropy(z, y):

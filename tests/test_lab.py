@@ -11,47 +11,13 @@ import pytest
 
 from nn.digits.augment import DAMAGES, AugmentError, damage, warp
 from nn.explain.lab import Changes, broken, coverage, damage_curve, reading, unit_drops
-from nn.settings import TrainConfig
-from nn.train import Trainer
-
-
-def trained(splits, hidden):
-    """Return a network of these hidden layers trained for one short epoch on the sample (good enough to break)."""
-    t = Trainer(splits, TrainConfig(hidden=hidden, epochs=1, train_size=1500, batch_size=50, optimizer="adam",
-                                    lr=0.003))
-    while t.step_count < t.total_steps:
-        t.step()
-    return t.net
+from tests.helpers import accuracy, manual_logits, snapshot, trained
 
 
 @pytest.fixture(scope="module", params=[(32,), (32, 16), "pretrained"], ids=["one layer", "two layers", "pretrained"])
 def net(request, splits, pretrained):
     """Return a one-layer, a two-layer and the bundled pretrained network."""
     return pretrained[0] if request.param == "pretrained" else trained(splits, request.param)
-
-
-def manual_logits(net, X, off=None):
-    """Return the logits (n, 10) of a dense ReLU net from its raw matrices, with units {layer k: [j]} output zeroed."""
-    off = off or {}
-    weights = dict((name, p.astype(np.float64)) for name, p, _ in net.params())
-    a = X.astype(np.float64)
-    layers = len(net.sizes) - 1
-    for k in range(1, layers + 1):
-        z = a @ weights[f"W{k}"] + weights[f"b{k}"]
-        if k == layers:
-            return z
-        a = np.maximum(z, 0)
-        a[:, list(off.get(k, ()))] = 0
-
-
-def accuracy(logits, y):
-    """Return the share of rows whose largest logit is the label."""
-    return float((logits.argmax(axis=1) == y).mean())
-
-
-def snapshot(net):
-    """Return every parameter's bytes, to compare before and after."""
-    return {name: p.tobytes() for name, p, _ in net.params()}
 
 
 def test_units_off_match_a_network_with_those_units_zeroed(net, splits):

@@ -4,6 +4,8 @@ The engine (the modules at the top of nn/, but for the command line) imports onl
 the standard library and other engine modules, never the support code in nn.data,
 nn.files, nn.digits or nn.explain.  Nothing in nn/ imports UI libraries; PIL only in the
 drawn-digit preprocessing; the rest of nn/ imports only NumPy, the standard library and nn.
+Test files never import one another (shared helpers live in tests/helpers.py, fixtures in
+conftest.py), and benchmarks and scripts import nothing from tests/.
 """
 
 import ast
@@ -71,3 +73,11 @@ def test_nn_imports_no_ui_library_and_pil_only_for_drawn_digits(path):
         top = name.split(".")[0]
         assert top not in UI_LIBRARIES, f"{path.relative_to(ROOT)} imports {name}"
         assert top in allowed, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_no_test_file_is_imported_and_benchmarks_and_scripts_stand_without_the_tests():
+    for path in sorted(p for folder in ("tests", "benchmarks", "scripts") for p in (ROOT / folder).rglob("*.py")):
+        for name in imports(path):
+            where = path.relative_to(ROOT)
+            assert not any(part.startswith("test_") for part in name.split(".")), f"{where} imports {name}"
+            assert where.parts[0] == "tests" or not under(name, "tests"), f"{where} imports {name}"
