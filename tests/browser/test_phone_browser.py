@@ -72,7 +72,7 @@ LAYOUT_JS = """() => {
 
 
 @pytest.mark.parametrize("path, charts, pictures", [("", 0, 0), ("train", 0, 0), ("weights", 0, 1), ("draw", 0, 0),
-                                                    ("lab", 3, 0)])
+                                                    ("lab", 0, 2)])
 def test_every_page_fits_a_phone_without_a_mode_bar_over_its_charts(browser, app_url, path, charts, pictures):
     context = browser.new_context(**PHONE)
     page = context.new_page()
