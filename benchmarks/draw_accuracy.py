@@ -45,7 +45,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import launch_browser, running_app, wait_for_app  # noqa: E402
+from benchmarks.harness import FULL_MNIST, launch_browser, running_app, wait_for_app  # noqa: E402
 from benchmarks.strokes import digit_strokes, place, replay  # noqa: E402
 from nn.data import normalize  # noqa: E402
 from nn.digits.preprocess import preprocess  # noqa: E402
@@ -59,7 +59,6 @@ try:
 except ImportError:
     sys.exit("The benchmark drives a browser: pip install -r requirements-dev.txt (Playwright).")
 
-MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 CANVAS = 280
 PEN_LIFT = 0.25  # seconds between strokes
 WAIT_MS = 20_000  # a reading later than this counts as not read
@@ -94,7 +93,7 @@ WATCH = """() => {
 }"""
 
 
-def plan(n, seed, mnist=MNIST):
+def plan(n, seed, mnist=FULL_MNIST):
     """Return n drawing jobs [(condition, MNIST test index, strokes placed on the canvas)], conditions in turn."""
     with np.load(mnist, allow_pickle=False) as f:
         x_test, y_test = f["x_test"], f["y_test"].astype(np.int64)
@@ -242,7 +241,8 @@ def main():
     parser.add_argument("--centre", choices=("on", "off", "both"), default="both",
                         help="read with centring on, off, or one pass of each")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist", type=Path, default=MNIST, help=f"the full MNIST as mnist.npz (default: {MNIST})")
+    parser.add_argument("--mnist", type=Path, default=FULL_MNIST,
+                        help="the full MNIST as mnist.npz (default: %(default)s)")
     parser.add_argument("--save", type=Path, help="write the first pass's canvases (RGBA, as the page gets them), "
                         "their digits and conditions to this .npz, to study the preprocessing without a browser")
     args = parser.parse_args()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
+FULL_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"  # the full MNIST beside the repository: benchmarks only
 VIEWPORT = {"width": 1400, "height": 1000}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]

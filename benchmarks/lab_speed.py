@@ -1,7 +1,7 @@
 """Measure the Lab page's work: one change in the neuron lab on the 10,000 MNIST test digits, and the long jobs.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/lab_speed.py                  # the bundled pretrained model
-    OPENBLAS_NUM_THREADS=1 python benchmarks/lab_speed.py --data /work/shared/data/mnist.npz --repeats 7
+    OPENBLAS_NUM_THREADS=1 python benchmarks/lab_speed.py --data ../shared/data/mnist.npz --repeats 7
 
 A change is what the page does in the web process after each slider move, ``Lab.read``:
 copy the model and break the copy (``nn.explain.lab.broken``), read the test digits with it
@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import FULL_MNIST  # noqa: E402
 from nn.data import load_dataset, make_splits  # noqa: E402
 from nn.digits.augment import DAMAGES  # noqa: E402
 from nn.explain.lab import Changes, damage_curve, unit_drops  # noqa: E402
@@ -45,7 +46,7 @@ def timed(work, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/work/shared/data/mnist.npz", help="a Keras mnist.npz (its test set)")
+    parser.add_argument("--data", default=str(FULL_MNIST), help="a Keras mnist.npz (its test set)")
     parser.add_argument("--model", default=str(ROOT / "assets" / "pretrained.npz"))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-jobs", action="store_true", help="time only the changes")

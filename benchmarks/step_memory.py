@@ -18,18 +18,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import FULL_MNIST  # noqa: E402
 from nn.cli import conv_layer  # noqa: E402
 from nn.data import make_splits, read_dataset  # noqa: E402
 from nn.settings import TrainConfig  # noqa: E402
 from nn.train import Trainer  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "mnist.npz"
-
 
 def main(argv=None):
     """Trace a few training steps and print the peak."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA, help="a full mnist.npz (default: %(default)s)")
+    parser.add_argument("--data", type=Path, default=FULL_MNIST, help="a full mnist.npz (default: %(default)s)")
     parser.add_argument("--conv", action="append", type=conv_layer, metavar="C:K", help="default: 8:5 16:5")
     parser.add_argument("--hidden", action="append", type=int, metavar="WIDTH", help="default: 128")
     parser.add_argument("--batch-size", type=int, default=128, help="default: %(default)s")

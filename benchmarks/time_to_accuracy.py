@@ -36,8 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.engine_speed import THREAD_VARIABLES, machine  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "mnist.npz"
+from benchmarks.harness import FULL_MNIST  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ GOALS = {
 def main(argv=None):
     """Run the goals' commands and print what each reached."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA, help="a full mnist.npz (default: %(default)s)")
+    parser.add_argument("--data", type=Path, default=FULL_MNIST, help="a full mnist.npz (default: %(default)s)")
     parser.add_argument("--only", choices=tuple(GOALS), help="run one goal only (default: all)")
     parser.add_argument("--threads", type=int, help="BLAS threads of the commands (default: the library's choice)")
     args = parser.parse_args(argv)
