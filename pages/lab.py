@@ -189,7 +189,7 @@ def show_not_sure(original, y):
     a.metric("Answers", f"{share:.1%} of the test digits")
     b.metric("Right on those", "none answered" if share == 0 else f"{right:.2%}")
     st.image(figures.lab.coverage(THRESHOLDS, answered, accuracy, lab.threshold),
-             caption="Accuracy against coverage, as the threshold moves from 0 to 0.99")
+             caption="Accuracy against coverage, as the threshold moves from 0 to 1")
 
 
 model_block(me)
