@@ -108,7 +108,8 @@ def board():
                         config=figures.STATIC)
         if board_now.finished:
             st.markdown(f"**The class's confusion matrix**, summed over {board_now.finished} finished runs")
-            st.image(figures.training.confusion(np.array(board_now.confusion)), output_format="PNG")
+            st.container(key="class_confusion").image(  # large enough for the back of the room
+                figures.training.confusion(np.array(board_now.confusion), scale=1.6), output_format="PNG")
         choose(rows)
         st.download_button("Export the board (CSV)", board_now.csv, file_name="class-board.csv",
                            mime="text/csv", key="export_board")

@@ -136,9 +136,10 @@ CLASS = [("Ada", {"hidden": (128,)}, 8), ("Grace", {"hidden": (64, 32), "lr": 0.
 
 # True when the board's curves hold every run and its confusion matrix is drawn, neither faded as stale.
 BOARD_DRAWN_JS = """n => {
-  const plots = ['class_curves', 'class_confusion'].map(k => document.querySelector(`.st-key-${k} .js-plotly-plot`));
-  return plots[0]?._fullData?.length === n && plots[1]?._fullData?.length === 1
-    && plots.every(e => e.closest('[data-stale="true"]') === null);
+  const curves = document.querySelector('.st-key-class_curves .js-plotly-plot');
+  const confusion = document.querySelector('.st-key-class_confusion img');  // a picture drawn on the server
+  return curves?._fullData?.length === n && confusion?.complete && confusion.naturalWidth > 0
+    && [curves, confusion].every(e => e.closest('[data-stale="true"]') === null);
 }"""
 
 
@@ -249,7 +250,7 @@ def shot_phone(page, out):
             wait_for_app(phone)
         phone.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')")  # every part drawn
         if path == "lab":
-            phone.locator(".js-plotly-plot").first.wait_for()  # its first reading with the copy, computed
+            phone.locator("[data-testid=stImage] img").first.wait_for()  # its first reading (the confusion matrix)
         phone.wait_for_timeout(1500)  # let the charts finish drawing
         shots.append(Image.open(io.BytesIO(phone.screenshot())))
         phone.close()

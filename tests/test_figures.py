@@ -189,6 +189,8 @@ def test_a_confusion_matrix_is_a_picture_of_its_counts_with_true_digits_down():
     assert all((cell_at(d, d)[1, 1] == most).all() for d in range(10))  # the diagonal holds the most digits
     assert (cell_at(4, 9)[1, 1] == half).all() and (cell_at(9, 4)[1, 1] == none).all()  # row: true digit
     assert (cell_at(4, 9) != half).any(-1).any() and (cell_at(0, 1) != none).any(-1).any()  # each count written
+    large = training.confusion(counts, scale=2)  # for the projector: every cell and number twice as large
+    assert 3.9 < (large == none).all(-1).sum() / (picture == none).all(-1).sum() < 4.1
 
 
 def test_the_coverage_curve_is_an_svg_of_its_numbers_with_the_chosen_threshold_marked():

@@ -12,12 +12,13 @@ without starting Plotly's bundle (1.5 s of the browser's time).  Not for colours
 nor Streamlit calls.
 """
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 from PIL import ImageFont
 
 VALIDATE = False  # the tests turn this on to check every figure against Plotly's schema
-FONT = ImageFont.load_default(size=11)  # what pictures drawn on the server write with (Pillow's own font)
 MAX_POINTS = 300
 # Square pixels, row 0 on top, no axes: for figures that are pictures.
 IMAGE_AXES = {"xaxis": {"visible": False, "constrain": "domain"},
@@ -27,6 +28,12 @@ IMAGE_AXES = {"xaxis": {"visible": False, "constrain": "domain"},
 def figure(data, layout):
     """Return a Plotly figure of trace dicts and a layout dict, validated only when VALIDATE is on."""
     return go.Figure({"data": data, "layout": layout}, _validate=VALIDATE)
+
+
+@functools.cache
+def font(size=11):
+    """Return the font pictures drawn on the server write with (Pillow's own), size px high."""
+    return ImageFont.load_default(size=size)
 
 
 def thin(history, max_points=MAX_POINTS):

@@ -10,7 +10,7 @@ import html
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ui.figures.base import FONT, figure, thin
+from ui.figures.base import figure, font, thin
 from ui.figures.palette import COUNTS, GRID, LABEL, LEARNING_RATE, RUNS, TRAIN, VALIDATION, paint, rgb
 
 DIGITS = [str(d) for d in range(10)]
@@ -78,32 +78,33 @@ def class_curves(runs, order):
     return figure(data, layout)
 
 
-def confusion(counts):
+def confusion(counts, scale=1.0):
     """Return confusion counts (10, 10) as a picture, uint8 RGB: true digit down, the network's answer across.
 
     Each cell shows its count, on the counts' scale (deep blue for none, light grey for the most:
     the diagonal of a network that reads well).  A picture, as nothing in it needs a pointer: the
-    Lab page shows it first, and a new tab draws it without starting Plotly.
+    Lab page shows it first, and a new tab draws it without starting Plotly.  scale enlarges it,
+    text and all, for a projector (the class board).
     """
-    n = len(counts)
-    side = n * CELL
-    left, top = 2 * CELL, 2 * CELL  # room for the labels: "true digit" and the digits; the network's answers
+    n, cell, text = len(counts), round(CELL * scale), font(round(11 * scale))
+    side = n * cell
+    left, top = 2 * cell, 2 * cell  # room for the labels: "true digit" and the digits; the network's answers
     image = Image.new("RGB", (left + side + 8, top + side + 8), "white")
     pen = ImageDraw.Draw(image)
     colours = paint(COUNTS, np.asarray(counts, dtype=np.float32) / max(int(np.max(counts)), 1))
     for r in range(n):
         for c in range(n):
-            x, y = left + c * CELL, top + r * CELL
-            pen.rectangle([x, y, x + CELL - 1, y + CELL - 1], fill=tuple(int(v) for v in colours[r, c]))
+            x, y = left + c * cell, top + r * cell
+            pen.rectangle([x, y, x + cell - 1, y + cell - 1], fill=tuple(int(v) for v in colours[r, c]))
             dark = colours[r, c] @ [0.299, 0.587, 0.114] < 140  # white numbers on dark cells
-            pen.text((x + CELL / 2, y + CELL / 2), str(int(counts[r, c])), font=FONT, anchor="mm",
+            pen.text((x + cell / 2, y + cell / 2), str(int(counts[r, c])), font=text, anchor="mm",
                      fill="white" if dark else rgb(LABEL))
-        pen.text((left - 8, top + r * CELL + CELL / 2), DIGITS[r], font=FONT, anchor="rm", fill=rgb(LABEL))
-        pen.text((left + r * CELL + CELL / 2, top - 6), DIGITS[r], font=FONT, anchor="mb", fill=rgb(LABEL))
-    pen.text((left + side / 2, top - 26), "the network said", font=FONT, anchor="mb", fill=rgb(LABEL))
-    label = Image.new("L", (side, 16), 0)  # "true digit", written sideways up the left edge
-    ImageDraw.Draw(label).text((side / 2, 8), "true digit", font=FONT, anchor="mm", fill=255)
-    image.paste(rgb(LABEL), (left - 40, top), label.rotate(90, expand=True))
+        pen.text((left - cell / 4, top + r * cell + cell / 2), DIGITS[r], font=text, anchor="rm", fill=rgb(LABEL))
+        pen.text((left + r * cell + cell / 2, top - cell / 6), DIGITS[r], font=text, anchor="mb", fill=rgb(LABEL))
+    pen.text((left + side / 2, top - cell * 0.75), "the network said", font=text, anchor="mb", fill=rgb(LABEL))
+    label = Image.new("L", (side, round(16 * scale)), 0)  # "true digit", written sideways up the left edge
+    ImageDraw.Draw(label).text((side / 2, label.height / 2), "true digit", font=text, anchor="mm", fill=255)
+    image.paste(rgb(LABEL), (left - round(cell * 1.2), top), label.rotate(90, expand=True))
     return np.asarray(image)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from nn.explain.inspection import SIDE, grid_columns
-from ui.figures.base import FONT, IMAGE_AXES, figure
+from ui.figures.base import IMAGE_AXES, figure, font
 from ui.figures.digits import pictures
 from ui.figures.palette import BLUE, DIVERGING, GAP, GREY, INK_ON_PAPER, LABEL, LAYERS, OUTLINE, RED, paint, rgb
 
@@ -67,13 +67,13 @@ def channel_grid(maps, scale, name="weight", tick="+.2f"):
         r, c = divmod(i, cols)
         x, y = MARGIN + c * step_x, MARGIN + r * step_y + LABEL_PX
         image.paste(Image.fromarray(colours[i]), (x, y))
-        pen.text((x + tile / 2, y - 2), str(i), fill=rgb(LABEL), font=FONT, anchor="mb")
+        pen.text((x + tile / 2, y - 2), str(i), fill=rgb(LABEL), font=font(), anchor="mb")
     image.paste(Image.fromarray(paint(DIVERGING, np.linspace(1, 0, bar_h))[:, None].repeat(BAR_PX, 1)), (bar_x, bar_y))
-    pen.text((bar_x, bar_y - 9), name, fill=rgb(LABEL), font=FONT, anchor="lb")
+    pen.text((bar_x, bar_y - 9), name, fill=rgb(LABEL), font=font(), anchor="lb")
     for t in (1, 0.5, 0, -0.5, -1):
         y = bar_y + round((1 - t) / 2 * (bar_h - 1))
         pen.line([(bar_x + BAR_PX, y), (bar_x + BAR_PX + 3, y)], fill=rgb(LABEL))
-        pen.text((bar_x + BAR_PX + 6, y), f"{t * scale:{tick}}", fill=rgb(LABEL), font=FONT, anchor="lm")
+        pen.text((bar_x + BAR_PX + 6, y), f"{t * scale:{tick}}", fill=rgb(LABEL), font=font(), anchor="lm")
     return np.asarray(image)
 
 
