@@ -41,19 +41,19 @@ def robust_scale(a, q=99.5):
     return s if s > 0 else float(v.max()) or 1.0
 
 
-def tile(images, cols, gap=1, side=SIDE):
-    """Return images (k, side²) laid out in rows of ``cols``, (rows*(side+gap)-gap, cols*(side+gap)-gap); NaN between.
+def tile(images, cols, gap=1):
+    """Return 28×28 images (k, 784) laid out in rows of ``cols``, (rows*(28+gap)-gap, cols*(28+gap)-gap); NaN between.
 
-    Cells past the last image stay NaN too, so one heatmap can draw a whole page of units
-    (28×28 weight images) or of conv filters (side = the kernel size).
+    Cells past the last image stay NaN too, so one heatmap can draw a whole page of units'
+    weight images.
     """
     k = len(images)
     rows = max(math.ceil(k / cols), 1)
-    step = side + gap
+    step = SIDE + gap
     out = np.full((rows * step - gap, cols * step - gap), np.nan, dtype=np.float32)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
-        out[r * step:r * step + side, c * step:c * step + side] = img.reshape(side, side)
+        out[r * step:r * step + SIDE, c * step:c * step + SIDE] = img.reshape(SIDE, SIDE)
     return out
 
 

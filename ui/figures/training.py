@@ -1,8 +1,9 @@
-"""Figures of the Train page: learning curves, the runs compared, the confusion matrix (a picture), the class board's.
+"""Figures of the Train page: learning curves, the runs compared, the class board's curves, the confusion matrix.
 
 The learning curves are rebuilt about once a second per watching session while a run
-trains, so they are cheap dicts built by ``base.figure`` from thinned histories.  Not for
-numbers (``nn/`` and ``ui/runs.py``) nor for drawing them live (``ui.frontend.live_chart``).
+trains, so they are cheap dicts built by ``base.figure`` from thinned histories; the confusion
+matrix is a picture drawn on the server.  Not for numbers (``nn/`` and ``ui/runs.py``) nor for
+drawing them live (``ui.frontend.live_chart``).
 """
 
 import html

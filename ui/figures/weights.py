@@ -6,8 +6,8 @@ theme anyway.  The big heatmaps (a page of unit images, a weight matrix) travel 
 byte per cell: weights map to colour codes 1..255 (128 is zero) and code 0 marks the empty
 cells between tiles.  A conv layer's channels are one picture (``channel_grid``), drawn on the
 server: the browser shows it without a chart library.  Red is positive and blue negative, as on
-the Draw page.  Not for
-Streamlit calls nor maths beyond laying numbers out: ``nn/explain/inspection.py`` computes them.
+the Draw page.  Not for Streamlit calls nor maths beyond laying numbers out:
+``nn/explain/inspection.py`` computes them.
 """
 
 import numpy as np
