@@ -120,8 +120,8 @@ class Lab:
         move costs one forward pass of the copy, and a temperature move none.
         """
         data = (id(X), len(X))
-        original = self._logits_of("original", (_seen(net), data), lambda: _shared_logits((_seen(net), data),
-                                                                                           lambda: logits(net, X)))
+        seen = (_seen(net), data)
+        original = self._logits_of("original", seen, lambda: _shared_logits(seen, lambda: logits(net, X)))
         if replace(self.changes, temperature=1.0) == Changes():
             broken_z = original  # nothing broken (but perhaps the temperature): the copy reads as the original
         else:
