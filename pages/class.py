@@ -22,6 +22,9 @@ from ui.train_controls import settings_widgets
 through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 BOARD_SECONDS = 2.0  # the board follows the runs at least this often
+# The page the board asked to open, switched to by a whole-page run: a switch from inside the board's fragment could
+# meet its 2 s timer, whose request, merged with the switch's, reran this page instead and left the new one blank.
+OPEN_NEXT = "class_open_next"
 LABELS = {f.name: f.metadata["label"] for f in SETTINGS}
 me = session()
 
@@ -129,9 +132,12 @@ def choose(rows):
             if me.view_run(chosen, nicknames[chosen]) is None:
                 st.error("That run cannot be read any more: it was deleted or is still starting.")
             else:
-                st.switch_page(page)
+                st.session_state[OPEN_NEXT] = page
+                st.rerun()  # the whole page, which switches (below) before the board's timer is set again
 
 
+if (asked := st.session_state.pop(OPEN_NEXT, None)) is not None:
+    st.switch_page(asked)
 st.title("👩‍🏫 Class")
 if not classroom.enabled():
     st.info("Classroom mode is off: start the server with a presenter key (PLAYGROUND_PRESENTER_KEY) to use it.")
