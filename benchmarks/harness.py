@@ -57,16 +57,19 @@ class AppURL(str):
 
 
 @contextmanager
-def running_app(env=None, port=None, timeout=60):
-    """Run ``streamlit run app.py`` on a free local port; yield its base URL (an ``AppURL``), then stop it."""
+def running_app(env=None, port=None, timeout=60, root=ROOT):
+    """Run ``streamlit run app.py`` on a free local port; yield its base URL (an ``AppURL``), then stop it.
+
+    root: the checkout whose app runs (another one, to compare two versions side by side).
+    """
     port = port or free_port()
     with tempfile.TemporaryDirectory() as home, open(Path(home) / "server.log", "w+") as log:
         full_env = {**os.environ, "MNIST_PLAYGROUND_CACHE": str(Path(home) / "cache"),
                     "MNIST_PLAYGROUND_RUNS": str(Path(home) / "runs"), **(env or {})}
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        cmd = [sys.executable, "-m", "streamlit", "run", str(Path(root) / "app.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--server.fileWatcherType", "none"]  # the rest from .streamlit/config.toml, like `streamlit run app.py`
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=root, env=full_env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         url = AppURL(f"http://127.0.0.1:{port}")
         url.pid, url.log = proc.pid, Path(log.name)

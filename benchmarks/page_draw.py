@@ -2,6 +2,7 @@
 
     python benchmarks/page_draw.py                    # 5 repeats of everything
     python benchmarks/page_draw.py --repeats 3 --strokes 10 --pages Weights,Draw
+    python benchmarks/page_draw.py --against ../main --pages Train,Lab --repeats 8   # this checkout against another
 
 It starts ``streamlit run app.py`` (``benchmarks/harness.py``), visits every page once to warm
 the server's caches (the dataset, the pretrained model), then, in headless Chromium, times:
@@ -29,6 +30,11 @@ frame that paints the last change to the app's DOM (not Plotly's own nodes outsi
 stays unchanged for ``--quiet`` seconds, so a chart that redraws, or an element that comes late,
 counts.  Charts hidden (a collapsed expander, an unselected tab) are not waited for: they are
 drawn when shown.
+
+(d) **side by side** (``--against DIR``, instead of the above): the new-tab (warm) timing of each page
+    from this checkout's app and from another checkout's, each on a server of its own, taken in turn
+    (A then B, then B then A) in one run, so both see the same machine; it prints both medians and
+    their ratio.  A change worth a tenth of a second is lost in the spread between separate runs.
 
 Not a test: it asserts nothing, it prints tables (medians and p90, in seconds or ms) and the
 load average, as the browser and the server share the machine with whatever else runs.
@@ -190,6 +196,35 @@ def new_tabs(browser, context, url, names, title, repeats, quiet, cold):
     return times
 
 
+def side_by_side(browser, urls, names, repeats, quiet):
+    """Return {name: {label: [seconds from opening a new tab to drawn]}} for each app in urls {label: url}, in turn.
+
+    Each app has a browser context of its own, warmed on every page first; the order alternates
+    at each repeat, so neither always goes first.
+    """
+    warmed = {}
+    for label, url in urls.items():
+        context = browser.new_context(viewport=VIEWPORT)
+        warmed[label] = (context, url, titles(context, url))
+    times = {name: {label: [] for label in urls} for name in names}
+    for i in range(repeats):
+        for name in names:
+            for label in (list(urls) if i % 2 == 0 else list(urls)[::-1]):
+                context, url, title = warmed[label]
+                page = watched_page(context, name, title[name])
+                page.goto(f"{url}/{PAGES[name]}", wait_until="commit")
+                at = drawn_at(page, quiet)
+                times[name][label].append(None if at is None else at / 1000)
+                page.close()
+    return times
+
+
+def ratio(a, b):
+    """Return the ratio of the medians of b and a (their values that are not None), as '0.96×'."""
+    a, b = [v for v in a if v is not None], [v for v in b if v is not None]
+    return f"{statistics.median(b) / statistics.median(a):.3f}×" if a and b else "–"
+
+
 # Every script the tab has fetched so far (Streamlit's chunks are static/js/<Name>.<hash>.js).
 SCRIPTS_JS = """() => performance.getEntriesByType('resource').map((e) => e.name)
                                     .filter((n) => n.endsWith('.js')).map((n) => n.split('/').pop())"""
@@ -247,11 +282,16 @@ def main():
     parser.add_argument("--quiet", type=float, default=1.0,
                         help="seconds a page must stay unchanged after being drawn for its drawing to count as done")
     parser.add_argument("--skip", default="", help="parts to leave out, comma-separated: click, warm, cold, stroke")
+    parser.add_argument("--against", type=Path,
+                        help="another checkout of the app: time new tabs (warm) of both in turn, nothing else")
     args = parser.parse_args()
     names = [name for name in args.pages.split(",") if name]
     unknown = set(names) - set(PAGES)
     if unknown:
         sys.exit(f"unknown page(s) {', '.join(sorted(unknown))}: choose from {', '.join(PAGES)}")
+    if args.against:
+        compare(args.against, names, args.repeats, args.quiet)
+        return
     skip = set(args.skip.split(","))
     loads = [os.getloadavg()[0]]
     rows = {}
@@ -291,6 +331,24 @@ def main():
             chunks = ", ".join(f"{name} ({k}/{args.strokes})" for name, k in sorted(fetched.items())) or "none"
             print(f"| {think:g} s | {stats(first, unit='ms', digits=0)} | {stats(second, unit='ms', digits=0)} "
                   f"| {chunks} |")
+
+
+def compare(other, names, repeats, quiet):
+    """Time new tabs of this checkout's app (A) and other's (B) in turn, and print both and B/A."""
+    if not (other / "app.py").is_file():
+        sys.exit(f"{other} holds no app.py: give the folder of another checkout of this app")
+    loads = [os.getloadavg()[0]]
+    with running_app() as here, running_app(root=other) as there, sync_playwright() as p:
+        browser = launch_browser(p)
+        times = side_by_side(browser, {"A": here, "B": there}, names, repeats, quiet)
+        browser.close()
+    loads.append(os.getloadavg()[0])
+    print(f"\n{os.cpu_count()} cores; load average (1 min) while measuring: {min(loads):.1f}–{max(loads):.1f}; "
+          f"new tab, warm cache → drawn, medians / p90; A: {ROOT}, B: {other.resolve()}")
+    print("| page | A | B | B / A |\n| --- | ---: | ---: | ---: |")
+    for name in names:
+        a, b = times[name]["A"], times[name]["B"]
+        print(f"| {name} | {stats(a)} | {stats(b)} | {ratio(a, b)} |")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 Layout only: the maths is ``nn.explain.lab`` and ``nn.digits.augment.damage``, the state and
 the background work ``Session.lab`` (``ui.lab``), the figures ``ui.figures``.  Every change
-works on a copy: the session's model is never written to.  The two long jobs ("which units
-matter?" and the damage tests) run on the worker pool; each polls in a fragment of its own
-while it runs, so the rest of the page stays as it is.
+works on a copy: the session's model is never written to.  The three sections are tabs, and only
+the open one is drawn, so a new tab builds one section's widgets and pictures, not three.  The two
+long jobs ("which units matter?" and the damage tests) run on the worker pool; each polls in a
+fragment of its own while it runs and its section is open, so the rest of the page stays as it is.
 """
 
 import streamlit as st
@@ -20,6 +21,7 @@ from ui.sidebar import model_block
 through_app()  # a first request to a fresh server runs this page on its own: go through app.py
 
 SESSION, PRETRAINED = "Session model", "Pretrained model"
+SECTIONS = ["🔧 Break it", "🌀 Damage tests", "🤷 \"I don't know\""]
 POLL_SECONDS = 0.5
 EXAMPLE_SIZE = 56  # px of each damaged example digit
 
@@ -72,17 +74,22 @@ def breaking_controls(net):
     st.button("Reset", key="lab_reset", on_click=reset, help="Back to the original model.")
 
 
+def readings(base, X, y):
+    """Return the (original, broken copy) Readings of the test digits X, y; start again if the model changed shape."""
+    try:
+        return lab.read(base.net, X, y)
+    except ValueError as err:  # the session's model changed shape since (a new run): start again from it
+        st.warning(f"{err} The lab started again from the model as it is now.")
+        reset()
+        return lab.read(base.net, X, y)
+
+
 def show_breaking(base, X, y):
     """Show the neuron lab: controls on the left, what the broken copy reads on the right."""
     st.header("Neuron lab: break it")
     st.caption(f"Everything here happens to a copy of the {base.source_text}; the model itself is never changed. "
                f"Accuracy on the {len(y):,} test digits of the {me.data_name}.")
-    try:
-        original, now = lab.read(base.net, X, y)
-    except ValueError as err:  # the session's model changed shape since (a new run): start again from it
-        st.warning(f"{err} The lab started again from the model as it is now.")
-        reset()
-        original, now = lab.read(base.net, X, y)
+    original, now = readings(base, X, y)
     left, right = st.columns([1, 2])
     with left:
         breaking_controls(base.net)
@@ -102,7 +109,6 @@ def show_breaking(base, X, y):
             st.plotly_chart(figures.drawing.probability_bars(p, int(p.argmax())), key="lab_drawing_probs",
                             config=figures.STATIC)
     show_ranking(base, X, y)
-    return original
 
 
 def show_ranking(base, X, y):
@@ -176,8 +182,9 @@ def show_damage(X, y):
                  caption=f"{kind}: " + ", ".join(f"{s:g}" for s in strengths) + f" ({unit})")
 
 
-def show_not_sure(original, y):
+def show_not_sure(base, X, y):
     """Show the "I don't know" threshold and the accuracy–coverage curve of the (unbroken) model."""
+    original, _ = readings(base, X, y)
     st.header('"I don\'t know"')
     st.caption("Below this confidence the network says it is not sure instead of answering. The higher the "
                "threshold, the fewer digits it answers and the more of those it gets right. The Draw page obeys it.")
@@ -203,6 +210,9 @@ st.radio("Which model", [SESSION, PRETRAINED], index=int(lab.pretrained), key="l
 base = me.pretrained() if lab.pretrained else me.model()
 splits = me.splits()
 X_test, y_test = splits.X_test, splits.y_test
-unbroken = show_breaking(base, X_test, y_test)
-show_damage(X_test, y_test)
-show_not_sure(unbroken, y_test)
+sections = (lambda: show_breaking(base, X_test, y_test), lambda: show_damage(X_test, y_test),
+            lambda: show_not_sure(base, X_test, y_test))
+for tab, show in zip(st.tabs(SECTIONS, key="lab_section", on_change="rerun"), sections):
+    with tab:
+        if tab.open:  # only the open tab is drawn: choosing another reruns the page
+            show()

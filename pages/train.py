@@ -225,14 +225,21 @@ def lesson_settings():
 
 
 def share_link(config):
-    """Offer a link that opens the Train page with these settings (never this browser's id or runs)."""
-    with st.popover("Copy a link to these settings", icon="🔗", disabled=config is None,
-                    help="For a lesson or a friend: the link opens the Train page with the settings above."):
+    """Offer a link that opens the Train page with these settings (never this browser's id or runs).
+
+    The popover's contents are drawn only while it is open (opening it reruns the page).
+    """
+    box = st.popover("Copy a link to these settings", icon="🔗", disabled=config is None, key="share_open",
+                     on_change="rerun", help="For a lesson or a friend: the link opens the Train page with the "
+                                             "settings above.")
+    with box:
+        if not box.open:
+            return
         locked = st.multiselect("Lock in the link", list(LABELS), default=[n for n in LABELS if n in me.lesson.locked],
-                                key="link_lock", format_func=LABELS.get,
+                                key="link_lock", format_func=LABELS.get, persist_state="session",
                                 help="Shown to whoever opens the link, but not changeable.")
         hidden = st.multiselect("Hide in the link", list(LABELS), default=[n for n in LABELS if n in me.lesson.hidden],
-                                key="link_hide", format_func=LABELS.get,
+                                key="link_hide", format_func=LABELS.get, persist_state="session",
                                 help="Not shown at all; the link's value is used.")
         if config is not None:
             st.code(lesson.link(st.context.url or "", asdict(config), locked, hidden, me.lesson_id), language=None,

@@ -201,7 +201,10 @@ def shot_class(page, out):
 
 
 def shot_lab(page, out):
-    """Save the Lab page: a 7 drawn first, half the weights pruned, the damage tests run, a 90% threshold."""
+    """Save the Lab page's three tabs, one under the other: a 7 drawn first and the smallest weights pruned; the damage
+    tests run; a 90% threshold."""
+    from PIL import Image
+
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 3600})  # first: resizing redraws every chart
     open_page(page)
     open_from_sidebar(page, "Draw")
@@ -209,23 +212,39 @@ def shot_lab(page, out):
     replay(page, sample_strokes(7))
     page.get_by_test_id("stMetric").filter(has_text="Prediction").wait_for()
     open_from_sidebar(page, "Lab")
-    for label, presses in (("Prune the smallest weights", 12), ("Confidence threshold", 90)):
+    shots = []
+
+    def shoot():  # the page down to the end of its open tab, every chart drawn
+        page.mouse.move(0, 0)  # away from the buttons: no tooltip in the picture
+        wait_for_app(page)
+        page.wait_for_timeout(2000)
+        height = page.evaluate("() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+        shots.append(Image.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
+                                                                  "height": height}))))
+
+    def press(label, presses):  # each press is one step of the slider
         page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider").focus()
-        for _ in range(presses):  # each press is one step of the slider: 5% of the weights, 0.01 of confidence
+        for _ in range(presses):
             page.keyboard.press("ArrowRight")
         wait_for_app(page)
+
+    press("Prune the smallest weights", 12)  # 5% of the weights a step
+    shoot()
+    page.get_by_role("tab", name="Damage tests").click()
     page.get_by_role("button", name="Run the damage tests").click()
-    page.mouse.move(0, 0)  # away from the button: no tooltip in the picture
     page.get_by_text("What each damage does").wait_for()
     page.locator('[class*="st-key-lab_damage_curves"] .js-plotly-plot .cartesianlayer .trace').first.wait_for(
         timeout=600_000)  # the damage curves, once the pool has computed them
-    wait_for_app(page)
-    page.wait_for_timeout(2000)  # let every chart finish drawing
-    height = page.evaluate("() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
-    page.screenshot(path=out, clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height})
-    from PIL import Image  # a tall page: 256 colours keep it sharp at under half the bytes
-
-    Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+    shoot()
+    page.get_by_role("tab", name="I don't know").click()
+    page.get_by_text("Right on those").wait_for()
+    press("Confidence threshold", 90)  # 0.01 of confidence a step
+    shoot()
+    sheet = Image.new("RGB", (VIEWPORT["width"], sum(shot.height for shot in shots)), "white")
+    for i, shot in enumerate(shots):
+        sheet.paste(shot, (0, sum(s.height for s in shots[:i])))
+    # A tall picture: 256 colours keep it sharp at under half the bytes.
+    sheet.quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}

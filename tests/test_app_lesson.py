@@ -16,6 +16,13 @@ def ignored_notices(at):
     return [i.value for i in at.info if i.value.startswith("Ignored in this link")]
 
 
+def open_share(at):
+    """Open the 'Copy a link to these settings' popover, as a click on it does: the page reruns and fills it."""
+    at.session_state["share_open"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def shared_link(at):
     """Return the link the 'Copy a link to these settings' popover shows, read as (address, {param: value})."""
     (code,) = at.code
@@ -97,6 +104,8 @@ def test_the_copy_link_has_the_settings_and_not_this_browsers_id(open_page):
     at.context["url"] = BASE
     at.number_input(key="set_epochs").set_value(3).run()
     assert at.query_params["b"]
+    assert not at.code and "link_hide" not in {m.key for m in at.multiselect}  # closed: nothing drawn in it
+    open_share(at)
     address, params = shared_link(at)
     assert address == BASE
     assert "b" not in params and "run" not in params
@@ -105,6 +114,10 @@ def test_the_copy_link_has_the_settings_and_not_this_browsers_id(open_page):
     assert notes == [] and link.values == {"lr": 0.05, "hidden": (128, 64), "epochs": 3}
     at.multiselect(key="link_hide").set_value(["optimizer"]).run()
     assert shared_link(at)[1]["hide"] == "optimizer"
+    at.session_state["share_open"] = False  # closed and opened again: the choice is kept
+    at.run()
+    open_share(at)
+    assert at.multiselect(key="link_hide").value == ["optimizer"] and shared_link(at)[1]["hide"] == "optimizer"
 
 
 def test_a_lesson_id_is_kept_in_the_address_on_any_page(open_page):

@@ -15,6 +15,7 @@ from nn.tune import TUNABLE, parse
 from ui import figures
 
 POLL_SECONDS = 1.0
+OPEN_KEY = "tune_open"  # the section's open state, in st.session_state
 EXAMPLES = {"hidden": "64, 128, 256", "layers": "1, 2", "lr": "0.0001, 0.001, 0.01", "l2": "0, 0.0001, 0.001",
             "dropout": "0, 0.2", "batch_size": "32, 128", "optimizer": "adam, rmsprop"}
 LABELS = {**{f.name: f.metadata["label"] for f in SETTINGS if f.name in TUNABLE},
@@ -22,8 +23,16 @@ LABELS = {**{f.name: f.metadata["label"] for f in SETTINGS if f.name in TUNABLE}
 
 
 def tune_section(me, base):
-    """Draw the Tune section for Session me; base is the settings on the left (None while they are invalid)."""
-    with st.expander("Tune: try many settings, pick the best on the validation set", expanded=me.study is not None):
+    """Draw the Tune section for Session me; base is the settings on the left (None while they are invalid).
+
+    Its contents are drawn only while the section is open (opening it reruns the page), so a new tab
+    of the Train page does not build its twenty widgets; they keep their values while it is closed.
+    """
+    section = st.expander("Tune: try many settings, pick the best on the validation set", key=OPEN_KEY,
+                          expanded=me.study is not None, on_change="rerun")
+    with section:
+        if not section.open:
+            return
         st.caption("Each trial starts from the settings on the left with the values below put in; leave a box "
                    "empty to keep its setting. Every trial is a saved run you can open later.")
         random = st.toggle("Random draws instead of every combination", key="tune_random", persist_state="session",

@@ -21,7 +21,7 @@ FIRST = {
     "train?lr=3": ("Train", lambda p: p.get_by_role("button", name="Start training")),
     "weights": ("Inside the network", lambda p: p.get_by_test_id("stSidebarNav")),
     "draw?b=0123456789abcdef": ("Draw a digit", lambda p: p.locator("canvas.upper-canvas")),
-    "lab": ("Lab", lambda p: p.get_by_role("button", name="Run the damage tests")),
+    "lab": ("Lab", lambda p: p.get_by_role("tab", name="Damage tests")),
 }
 
 
