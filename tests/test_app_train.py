@@ -85,8 +85,8 @@ def test_home_says_what_this_is_and_links_every_page(open_page):
 def test_train_page_opens_with_its_settings_and_buttons(train_page):
     at = train_page
     assert at.title[0].value == "Train"
-    assert [b.label for b in at.button] == ["Start training", "Pause", "Resume", "Step", "Stop", "Reset",
-                                            "Start tuning"]
+    assert [b.label for b in at.button] == ["Start training", "Pause", "Resume", "Step", "Stop", "Reset"]
+    assert [e.label for e in at.expander] == ["Tune: try many settings, pick the best on the validation set"]  # closed
     labels = {w.label for kind in ("number_input", "selectbox", "select_slider", "checkbox") for w in at.get(kind)}
     assert {"Activation", "Initialisation", "Optimiser", "Learning rate", "Batch size", "Epochs", "Dropout",
             "L2 penalty", "Seed", "Training digits", "Augment"} <= labels
