@@ -200,6 +200,7 @@ def start_training(page, epochs=None, data=None, augment=False, full_speed=False
         page.locator(".st-key-set_data").get_by_text(data).click()
         page.get_by_test_id("stSidebar").get_by_text(re.compile(data, re.IGNORECASE)).wait_for()  # loaded
     if augment:
+        open_expander(page, "set_more_open")
         page.locator(".st-key-set_augment label").click()
         wait_for_app(page)
     if conv is not None:
@@ -270,6 +271,18 @@ def open_from_sidebar(page, title):
     """Go to another page by its sidebar link, keeping the Streamlit session (a page load starts a new one)."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     wait_for_app(page)
+
+
+def open_expander(page, key):
+    """Open the expander with this key (a section drawn only while open), as a click on its title does.
+
+    Waits for the rerun that draws its contents; an expander already open is left so.
+    """
+    section = page.locator(f".st-key-{key}")
+    if section.locator("details[open]").count() == 0:
+        section.locator("summary").click()
+        wait_for_app(page)
+        section.locator("details[open]").wait_for()
 
 
 def show_section(page, name):

@@ -23,23 +23,25 @@ WIDGETS = {
                    "(within kernels)",
     "choice": "one of choices, shown by its display name",
     "checkbox": "on or off",
-    "log_slider": "a number from lo to hi on a logarithmic 1-2-5 scale, for values spanning decades",
+    "log_choice": "a number from lo to hi on a logarithmic 1-2-5 scale, picked from a list, for values spanning "
+                  "decades",
     "number": "a number from lo to hi in steps of step",
 }
 
 
 def setting(default, label, help, *, widget, lo=None, hi=None, step=None, choices=None, names=None,
-            max_count=None, kernels=None):
+            max_count=None, kernels=None, advanced=False):
     """Return a dataclass field carrying a setting's label, widget kind (one of WIDGETS), bounds and help text.
 
     step: a number's (or a layer width's) increment on the page; names: display names
     of the choices whose code name is cryptic, e.g. {"gd": "gradient descent"}; kernels:
-    the (smallest, largest) kernel size of a conv layer.
+    the (smallest, largest) kernel size of a conv layer; advanced: a setting a first run leaves
+    alone, which the page groups under "More settings", closed at first.
     """
     if widget not in WIDGETS:
         raise ValueError(f"{label}: widget must be one of {', '.join(WIDGETS)}, not {widget!r}.")
     meta = {"label": label, "help": help, "widget": widget, "lo": lo, "hi": hi, "step": step, "choices": choices,
-            "names": names or {}, "max_count": max_count, "kernels": kernels}
+            "names": names or {}, "max_count": max_count, "kernels": kernels, "advanced": advanced}
     return field(default=default, metadata=meta)
 
 
@@ -65,7 +67,7 @@ class TrainConfig:
         widget="choice", choices=tuple(ACTIVATIONS))
     init: str = setting(
         "he", "Initialisation", "How big the first random weights are; too small and deep nets start very slowly.",
-        widget="choice", choices=tuple(INITS))
+        widget="choice", choices=tuple(INITS), advanced=True)
     optimizer: str = setting(
         "adam", "Optimiser",
         "How weights move on each step: plain gradient descent (like the classic notebook), momentum, Adam, or "
@@ -73,10 +75,10 @@ class TrainConfig:
         widget="choice", choices=tuple(OPTIMIZERS), names={"gd": "gradient descent", "rmsprop": "RMSProp"})
     lr: float = setting(
         0.001, "Learning rate", "How big each step is: too small crawls, too large diverges.",
-        widget="log_slider", lo=1e-7, hi=10.0)
+        widget="log_choice", lo=1e-7, hi=10.0)
     schedule: str = setting(
         "constant", "Schedule", "How the step size changes over the run: constant, cut in steps, or a cosine glide.",
-        widget="choice", choices=tuple(SCHEDULES))
+        widget="choice", choices=tuple(SCHEDULES), advanced=True)
     batch_size: int = setting(
         64, "Batch size",
         "Digits per step (0 = all at once, full-batch like the classic notebook): small batches take noisier, "
@@ -86,18 +88,18 @@ class TrainConfig:
         widget="number", lo=1, hi=5000, step=1)
     l2: float = setting(
         0.0, "L2 penalty", "Pulls weights towards zero so the net cannot memorise: try 1 to 5.",
-        widget="number", lo=0.0, hi=100.0, step=0.5)
+        widget="number", lo=0.0, hi=100.0, step=0.5, advanced=True)
     dropout: float = setting(
         0.0, "Dropout", "Share of hidden neurons switched off at random on each step, so none can be relied on alone.",
-        widget="number", lo=0.0, hi=0.9, step=0.05)
+        widget="number", lo=0.0, hi=0.9, step=0.05, advanced=True)
     train_size: int = setting(
         0, "Training digits", "How many training digits to learn from (0 = all): fewer is faster, but learns less.",
-        widget="number", lo=0, hi=60000, step=1)
+        widget="number", lo=0, hi=60000, step=1, advanced=True)
     augment: bool = setting(
         False, "Augment", "Shift, turn, scale and thicken each digit at random, so drawn digits are read better.",
-        widget="checkbox")
+        widget="checkbox", advanced=True)
     seed: int = setting(0, "Seed", "Fixes the random start and the order of digits, so a run can be repeated.",
-                        widget="number", lo=0, hi=2**31 - 1, step=1)
+                        widget="number", lo=0, hi=2**31 - 1, step=1, advanced=True)
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))

@@ -103,8 +103,21 @@ def show_why(reading, layers):
 
 
 def show_teach(steps):
-    """Label a misread drawing, collect my digits, fine-tune on them and download them."""
-    st.subheader("Teach it")
+    """Label a misread drawing, collect my digits, fine-tune on them and download them.
+
+    The section's contents are drawn only while it is open (opening it reruns the reader), so a fresh
+    page builds none of its widgets.
+    """
+    section = st.expander("Teach it: label a misread digit, collect your digits, fine-tune on them",
+                          key="draw_teach_open", on_change="rerun")
+    with section:
+        if not section.open:
+            return
+        _teach_widgets(steps)
+
+
+def _teach_widgets(steps):
+    """Draw the Teach section's widgets: the right label for steps' digit (None: no drawing), my digits, fine-tuning."""
     left, right = st.columns([1, 2])
     with left:
         st.selectbox("Right label", range(10), index=None, key="draw_label", disabled=steps is None,

@@ -254,31 +254,43 @@ def take_home(model, running):
            "This model's file does not record how it was trained." if model.training is None else None)
     name = f"mnist-{model.net.describe()}"
     row = st.container(horizontal=True)
+    # on_click="ignore" on all three: a download changes nothing on the page, and the rerun a click started used to
+    # leave the next button showing its spinner, disabled, for good (one browser test run in three).
     row.download_button("Download as a script (.py)", lambda: model.take_home("script"), key="download_script",
+                        on_click="ignore",
                         file_name=f"{name}.py", mime="text/x-python", disabled=why is not None,
                         help=why or "The run as one Python file that uses only NumPy, in the classic notebook's "
                         "style, its settings at the top: `python mnist-….py mnist.npz` (or Kaggle's train.csv) "
                         "trains it again to the same test accuracy.")
     row.download_button("Download as a notebook (.ipynb)", lambda: model.take_home("notebook"), key="download_notebook",
+                        on_click="ignore",
                         file_name=f"{name}.ipynb", mime="application/x-ipynb+json", disabled=why is not None,
                         help=why or "The same code as a Jupyter notebook, its learning curves plotted at the end.")
 
 
 def model_files():
-    """Offer the active model as an .npz download, and take an uploaded model to use or continue from."""
-    model = me.model()
-    running = me.run is not None and me.run.status == "running"
-    st.download_button("Download the model (.npz)", model.file_bytes, key="download_model",
-                       file_name=f"mnist-{model.net.describe()}.npz", mime="application/octet-stream",
-                       disabled=running, help="Pause or stop the run first." if running else
-                       f"Save {model.source_text} ({model.architecture}) to load later here or with `python -m nn`.")
-    take_home(model, running)
-    uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, me.use_model_file,
-             help="A model saved by this app: use it on the Weights and Draw pages, or continue training it.")
-    st.checkbox("Continue from the upload", key="continue_uploaded", disabled=me.uploaded is None,
-                persist_state="session",
-                help="Start from the uploaded model's weights instead of random ones "
-                     "(its layer sizes and activation replace those settings).")
+    """Offer the active model as an .npz download and as code, and take an uploaded model to use or continue from.
+
+    The section's contents are drawn only while it is open (opening it reruns the page).
+    """
+    section = st.expander("Model files: download, upload, take the code home", key="files_open", on_change="rerun")
+    with section:
+        if not section.open:
+            return
+        model = me.model()
+        running = me.run is not None and me.run.status == "running"
+        st.download_button("Download the model (.npz)", model.file_bytes, key="download_model", on_click="ignore",
+                           file_name=f"mnist-{model.net.describe()}.npz", mime="application/octet-stream",
+                           disabled=running, help="Pause or stop the run first." if running else
+                           f"Save {model.source_text} ({model.architecture}) to load later here or with "
+                           "`python -m nn`.")
+        take_home(model, running)
+        uploader("Upload a model (.npz)", "model_upload", ["npz"], ModelFileError, me.use_model_file,
+                 help="A model saved by this app: use it on the Weights and Draw pages, or continue training it.")
+        st.checkbox("Continue from the upload", key="continue_uploaded", disabled=me.uploaded is None,
+                    persist_state="session",
+                    help="Start from the uploaded model's weights instead of random ones "
+                         "(its layer sizes and activation replace those settings).")
 
 
 st.title("Train")

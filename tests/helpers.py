@@ -123,6 +123,16 @@ def show(at, section):
     return at
 
 
+def open_section(at, key):
+    """Open the section (an expander or popover drawn only while open) whose open state is key, as a click does.
+
+    The page reruns and draws the section's contents; returns at.
+    """
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
 
 def figure(at, key):
     """Return the Plotly figure drawn under widget key ``key`` as a dict."""

@@ -17,7 +17,7 @@ from nn.explain.saliency import read
 from nn.files.model_file import model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
-from tests.helpers import Canvas, figure, in_corner, values
+from tests.helpers import Canvas, figure, in_corner, open_section, values
 from ui import session as state
 from ui.lesson import markdown_text
 
@@ -50,10 +50,16 @@ def uploaded_session():
     return me
 
 
+TEACH = "Teach it: label a misread digit, collect your digits, fine-tune on them"
+
+
 def test_empty_canvas_asks_for_a_digit_and_predicts_nothing(open_draw):
     at = open_draw()
     assert any("draw a digit" in e.value.lower() for e in at.info)
     assert [m.value for m in at.metric if m.label == "Prediction"] == ["–"]  # no digit read yet
+    assert [e.label for e in at.expander] == [TEACH]
+    assert "draw_add" not in {b.key for b in at.button}  # the section is closed: none of its widgets drawn
+    open_section(at, "draw_teach_open")
     assert at.button(key="draw_add").disabled
     assert at.button(key="draw_finetune").disabled  # no digits of mine yet
 
@@ -126,7 +132,7 @@ def test_a_training_run_is_read_live_and_cannot_be_fine_tuned_meanwhile(open_dra
     me.start_run(TrainConfig(hidden=(16,), epochs=1, train_size=300), paused=True)
     me.add_digit(np.eye(28), 1)
     try:
-        at = open_draw(session=me)
+        at = open_draw(session=me, draw_teach_open=True)
         assert any("read again every second" in c.value for c in at.caption)
         assert at.button(key="draw_finetune").disabled
     finally:
@@ -141,7 +147,7 @@ def test_fine_tuning_on_my_digits_makes_a_new_session_model_and_leaves_the_pretr
         me.add_digit(splits.X_test[i], int(splits.y_test[i]))
     shared = state.pretrained().net
     before = shared.copy_weights()
-    at = open_draw(session=me)
+    at = open_draw(session=me, draw_teach_open=True)
     at.radio(key="draw_model").set_value("Pretrained model").run()
     assert at.download_button(key="draw_download") is not None
     at.button(key="draw_finetune").click().run()

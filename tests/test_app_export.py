@@ -5,14 +5,15 @@ import pytest
 
 from nn.network import Network
 from nn.settings import TrainConfig
-from tests.helpers import finished_run, session_with
+from tests.helpers import finished_run, open_section, session_with
 from ui import session as state
 
 KEYS = ("download_script", "download_notebook")
 
 
 def buttons(at):
-    """Return the page's take-home download buttons by key."""
+    """Open the page's Model files section; return its take-home download buttons by key."""
+    open_section(at, "files_open")
     found = {el.proto.id.rsplit("-", 1)[-1]: el.proto for el in at.get("download_button")}
     return [found[key] for key in KEYS]
 

@@ -54,7 +54,7 @@ def clean_accuracy(net, X, y):
     return reading(net, X, y).accuracy if net.conv else accuracy(manual_logits(net, X), y)
 
 
-def open_section(at, tab):
+def open_tab(at, tab):
     """Open the Lab's tab labelled tab, as a click on it does (the page reruns and draws only that tab)."""
     assert tab in [t.label for t in at.tabs]
     at.session_state["lab_section"] = tab
@@ -128,7 +128,7 @@ def test_damage_tests_draw_a_curve_per_model_from_the_clean_accuracy(open_page, 
     me = session_of(model)
     X, y = splits.X_test, splits.y_test
     at = open_page("lab", session={"session": me})
-    open_section(at, DAMAGE)
+    open_tab(at, DAMAGE)
     at.button(key="lab_damage").click().run()
     assert wait_until(lambda: me.lab.damage[1].done, JOB_SECONDS)
     at.run()
@@ -208,7 +208,7 @@ def test_the_threshold_gives_the_coverage_shown_and_the_draw_page_says_not_sure(
     image, digit, confidence = unsure_drawing(model.net, sample)
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=Canvas(image)))
     at = open_page("lab", session={"session": me})
-    open_section(at, NOT_SURE)
+    open_tab(at, NOT_SURE)
     assert metric(at, "Answers") == "100.0% of the test digits"
 
     p = manual_logits(model.net, X)
@@ -236,7 +236,7 @@ def test_the_threshold_gives_the_coverage_shown_and_the_draw_page_says_not_sure(
     assert [m.value for m in draw.metric if m.label == "Prediction"] == ["not sure"]
     assert any(f"best guess {digit}" in c.value and "under the" in c.value for c in draw.caption)
 
-    open_section(at, BREAK)  # the lab reads the Draw page's last drawing too, with the same network
+    open_tab(at, BREAK)  # the lab reads the Draw page's last drawing too, with the same network
     assert metric(at, "Reads your last drawing as") == str(digit)
 
 
@@ -246,11 +246,11 @@ def test_only_the_open_tab_is_drawn(open_page, dense_session):
     drawn = lambda: ({b.key for b in at.button}, {s.key for s in at.slider}, len(at.image))  # noqa: E731
     buttons, sliders, _ = drawn()
     assert "lab_reset" in buttons and "lab_damage" not in buttons and "lab_threshold" not in sliders
-    open_section(at, DAMAGE)
+    open_tab(at, DAMAGE)
     buttons, sliders, images = drawn()
     assert "lab_damage" in buttons and "lab_reset" not in buttons and "lab_threshold" not in sliders
     assert images == len(DAMAGES)  # a row of damaged examples per damage, and no confusion matrix
-    open_section(at, NOT_SURE)
+    open_tab(at, NOT_SURE)
     buttons, sliders, _ = drawn()
     assert sliders == {"lab_threshold"} and not buttons & {"lab_reset", "lab_damage"}
 

@@ -16,11 +16,13 @@ from nn.explain.scorecard import scorecard
 from nn.files.model_file import build_metadata, model_bytes
 from nn.network import Network
 from nn.settings import TrainConfig
+from tests.helpers import open_section
 from ui import figures
 from ui import session as state
 from ui.runs import store
 from ui.train_controls import duration as state_duration
 
+MORE = "set_more_open"  # the More settings section's open state
 TINY = {"set_train_size": 300, "set_epochs": 2}
 LONG = {"set_train_size": 300, "set_epochs": 5000}  # a run that lasts until it is stopped
 
@@ -39,7 +41,12 @@ def train_page(open_page):
 
 
 def start(at, values, button="start"):
-    """Set number inputs by key, press the button that starts a run, and return the session's run."""
+    """Set number inputs by key (opening More settings for those in it), press the button that starts a run.
+
+    Returns the session's run.
+    """
+    if not set(values) <= {w.key for w in at.number_input}:
+        open_section(at, MORE)
     for k, v in values.items():
         at.number_input(key=k).set_value(v)
     at.button(key=button).click().run()
@@ -86,11 +93,39 @@ def test_train_page_opens_with_its_settings_and_buttons(train_page):
     at = train_page
     assert at.title[0].value == "Train"
     assert [b.label for b in at.button] == ["Start training", "Pause", "Resume", "Step", "Stop", "Reset"]
-    assert [e.label for e in at.expander] == ["Tune: try many settings, pick the best on the validation set"]  # closed
-    labels = {w.label for kind in ("number_input", "selectbox", "select_slider", "checkbox") for w in at.get(kind)}
-    assert {"Activation", "Initialisation", "Optimiser", "Learning rate", "Batch size", "Epochs", "Dropout",
-            "L2 penalty", "Seed", "Training digits", "Augment"} <= labels
+    assert [e.label for e in at.expander] == [  # all closed, their contents not drawn yet
+        "More settings: Initialisation, Schedule, L2 penalty, Dropout, Training digits, Augment, Seed",
+        "Model files: download, upload, take the code home",
+        "Tune: try many settings, pick the best on the validation set"]
+    assert setting_labels(at) == {"Conv layers (how many)", "Hidden layers (how many)", "Layer 1 width", "Activation",
+                                  "Optimiser", "Learning rate", "Batch size", "Epochs"}
+    assert not at.download_button and not at.get("file_uploader")
+    open_section(at, MORE)
+    more = {"Initialisation", "Schedule", "L2 penalty", "Dropout", "Training digits", "Augment", "Seed"}
+    assert more <= setting_labels(at)
     assert all(w.help for w in at.selectbox), "every setting says what it does to learning"
+    open_section(at, "files_open")
+    assert [b.label for b in at.download_button] == ["Download the model (.npz)", "Download as a script (.py)",
+                                                     "Download as a notebook (.ipynb)"]
+
+
+def setting_labels(at):
+    """Return the labels of the settings widgets the page drew."""
+    return {w.label for kind in ("number_input", "selectbox", "checkbox") for w in at.get(kind)
+            if w.key.startswith("set_")}
+
+
+def test_a_setting_in_the_closed_more_section_keeps_its_value_and_goes_into_the_run(train_page):
+    at = open_section(train_page, MORE)
+    at.number_input(key="set_dropout").set_value(0.2)
+    at.number_input(key="set_train_size").set_value(300).run()
+    at.session_state[MORE] = False  # closed: its widgets are gone, their values kept
+    at.run()
+    assert "set_dropout" not in {w.key for w in at.number_input}
+    assert at.query_params["dropout"] == "0.2"  # still in the page's address
+    run = start(at, {"set_epochs": 1})
+    assert (run.config.dropout, run.config.train_size) == (0.2, 300)
+    assert open_section(at, MORE).number_input(key="set_dropout").value == 0.2
 
 
 def test_a_short_run_shows_metrics_a_chart_and_its_results(train_page):
@@ -197,7 +232,7 @@ def test_speed_is_slow_motion_until_full_speed_is_chosen(train_page):
 def test_learning_rate_changes_a_running_run(train_page):
     at = train_page
     run = start(at, LONG)
-    at.select_slider(key="set_lr").set_value(0.01).run()
+    at.selectbox(key="set_lr").set_value(0.01).run()
     assert run._read()["lr"] == 0.01
     deadline = time.monotonic() + 30
     while not any(m["lr"] == pytest.approx(0.01) for m in run.history) and time.monotonic() < deadline:
@@ -209,7 +244,7 @@ def test_learning_rate_changes_a_running_run(train_page):
 def test_a_loss_that_blows_up_stops_the_run_and_says_why(train_page):
     at = train_page
     at.selectbox(key="set_optimizer").set_value("gd")
-    at.select_slider(key="set_lr").set_value(10.0)
+    at.selectbox(key="set_lr").set_value(10.0)
     start(at, {"set_train_size": 300, "set_epochs": 50, "set_l2": 100.0})
     run = settle(at)
     assert run.status == "diverged"
@@ -220,7 +255,7 @@ def test_a_loss_that_blows_up_stops_the_run_and_says_why(train_page):
 
 def test_a_run_that_ends_without_learning_says_what_went_wrong(train_page):
     at = train_page
-    at.select_slider(key="set_lr").set_value(10.0)
+    at.selectbox(key="set_lr").set_value(10.0)
     run = start(at, {"set_epochs": 2})  # the whole sample
     assert settle(at).status == "done"  # nothing became NaN...
     assert not at.success, "...but it is no success"
@@ -232,7 +267,7 @@ def test_a_run_that_ends_without_learning_says_what_went_wrong(train_page):
 
 
 def test_a_bad_model_file_says_why_and_keeps_the_model(train_page):
-    at = train_page
+    at = open_section(train_page, "files_open")
     before = at.session_state["session"].model().source
     at.file_uploader(key="model_upload").upload("model.npz", b"this is not a model", "application/octet-stream").run()
     assert any("not a model file" in e for e in errors(at))
@@ -241,7 +276,7 @@ def test_a_bad_model_file_says_why_and_keeps_the_model(train_page):
 
 
 def test_an_uploaded_model_becomes_active_and_can_be_trained_on(train_page):
-    at = train_page
+    at = open_section(train_page, "files_open")
     net = Network((16,), seed=3)
     data = model_bytes(net, build_metadata(TrainConfig(hidden=(16,)), {"test_accuracy": 0.5}, "test"))
     at.file_uploader(key="model_upload").upload("mine.npz", data, "application/octet-stream").run()

@@ -7,6 +7,7 @@ saved run of the browser.
 
 import pytest
 
+from tests.helpers import open_section
 from ui import figures
 from ui.tuning import Study
 
@@ -30,14 +31,6 @@ def scored(monkeypatch):
     return calls
 
 
-def open_tune(at):
-    """Open the Tune section, as a click on it does: the page reruns and draws its contents."""
-    at.session_state["tune_open"] = True
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def keys(at):
     """Return the keys of the widgets the page drew."""
     return {w.key for kind in ("text_input", "number_input", "toggle", "checkbox", "button") for w in at.get(kind)}
@@ -45,17 +38,17 @@ def keys(at):
 
 def test_the_closed_section_draws_nothing_and_keeps_its_values(open_page):
     at = open_page("train")
-    assert "Tune: try many settings" in at.expander[0].label and not {k for k in keys(at) if k.startswith("tune_")}
-    open_tune(at).text_input(key="tune_lr").set_value("0.001, 0.01").run()
+    assert "Tune: try many settings" in at.expander[-1].label and not {k for k in keys(at) if k.startswith("tune_")}
+    open_section(at, "tune_open").text_input(key="tune_lr").set_value("0.001, 0.01").run()
     assert at.button(key="tune_start").disabled is False
     at.session_state["tune_open"] = False  # closed: its widgets are gone, their values kept
     at.run()
     assert not {k for k in keys(at) if k.startswith("tune_")}
-    assert open_tune(at).text_input(key="tune_lr").value == "0.001, 0.01"
+    assert open_section(at, "tune_open").text_input(key="tune_lr").value == "0.001, 0.01"
 
 
 def test_a_tiny_grid_runs_to_the_end_and_scores_only_the_pick(open_page, wait_until, scored):
-    at = open_tune(open_page("train"))
+    at = open_section(open_section(open_page("train"), "tune_open"), "set_more_open")
     at.number_input(key="set_train_size").set_value(300)
     at.text_input(key="tune_hidden").set_value("16, 48")
     at.text_input(key="tune_lr").set_value("0.0003,0.01")
@@ -89,7 +82,7 @@ def test_a_tiny_grid_runs_to_the_end_and_scores_only_the_pick(open_page, wait_un
 
 
 def test_a_bad_value_is_shown_and_nothing_starts(open_page):
-    at = open_tune(open_page("train"))
+    at = open_section(open_page("train"), "tune_open")
     at.text_input(key="tune_lr").set_value("0.01, fast").run()
     assert any("'fast' is not a number" in e.value for e in at.error)
     assert at.button(key="tune_start").disabled

@@ -24,6 +24,7 @@ from ui.runs.worker import Run
 
 KEY = "correct horse battery staple"
 LONG = {"set_train_size": 300, "set_epochs": 5000}  # lasts until stopped (slow motion is the default)
+MORE = {"set_more_open": True}  # the Train page's More settings open, where Training digits is
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,7 @@ def saved_run(splits, browser, epochs=1, **config):
 
 def attendee(open_page, nickname):
     """Return an AppTest of an attendee's Train page with nickname typed and a long run started."""
-    at = open_page("train")
+    at = open_page("train", session=MORE)
     at.text_input(key="class_nickname").input(nickname).run()
     for key, value in LONG.items():
         at.number_input(key=key).set_value(value)
@@ -200,7 +201,7 @@ def test_clearing_the_board_keeps_the_runs(splits, open_page):
 
 
 def test_no_nickname_no_board_and_an_attendee_can_take_a_run_off(open_page):
-    anonymous = open_page("train")
+    anonymous = open_page("train", session=MORE)
     for key, value in LONG.items():
         anonymous.number_input(key=key).set_value(value)
     anonymous.button(key="start").click().run()
@@ -271,7 +272,7 @@ def query_of(link):
 
 def test_a_published_lesson_opens_with_its_locked_and_hidden_controls_and_the_board_compares_with_it(open_page):
     at = presenter(open_page)
-    at.select_slider(key="lesson_lr").set_value(0.05)
+    at.selectbox(key="lesson_lr").set_value(0.05)
     at.multiselect(key="lesson_locked").select("lr")
     at.multiselect(key="lesson_hidden").select("optimizer")
     at.selectbox(key="lesson_challenge").select("small").run()
@@ -287,8 +288,8 @@ def test_a_published_lesson_opens_with_its_locked_and_hidden_controls_and_the_bo
     assert [img.caption for el in at.get("image") for img in el.proto.imgs] == ["Point a phone's camera here"]
     assert figures.qr.qr_png(link)[:8] == b"\x89PNG\r\n\x1a\n"
 
-    attendee_page = open_page("train", query=query)
-    rate = attendee_page.select_slider(key="set_lr")
+    attendee_page = open_page("train", query=query, session=MORE)
+    rate = attendee_page.selectbox(key="set_lr")
     assert rate.disabled and rate.value == 0.05
     assert not [s for s in attendee_page.selectbox if s.key == "set_optimizer"]
     assert any("at most 30,000 weights" in i.value for i in attendee_page.info)
@@ -302,7 +303,7 @@ def test_a_published_lesson_opens_with_its_locked_and_hidden_controls_and_the_bo
 
 def test_a_forged_lesson_link_changes_neither_the_lesson_nor_the_board(open_page):
     published = classroom.publish(classroom.Lesson(values={"lr": 0.05}, locked=("lr",), challenge="small"))
-    forged = open_page("train", query={"lr": "0.5", "lock": "lr", "lesson": "abcdef123456", "key": KEY,
+    forged = open_page("train", session=MORE, query={"lr": "0.5", "lock": "lr", "lesson": "abcdef123456", "key": KEY,
                                        "presenter": "1"})
     me = forged.session_state["session"]
     assert not me.presenter  # nothing in an address makes a presenter

@@ -95,12 +95,12 @@ def test_zero_epochs_is_refused_saying_the_range():
 
 
 def test_the_pages_widgets_have_the_settings_bounds_and_refuse_beyond(open_page):
-    at = open_page("train")
+    at = open_page("train", session={"set_more_open": True})  # More settings open: every setting drawn
     widgets = {w.key: w for w in at.number_input}
     for f in BOUNDED:
         m = f.metadata
         if f.name == "lr":
-            options = at.select_slider(key="set_lr").options
+            options = at.selectbox(key="set_lr").options
             assert (float(options[0]), float(options[-1])) == (m["lo"], m["hi"])
         elif f.name == "conv":
             assert (widgets["set_conv_count"].min, widgets["set_conv_count"].max) == (0, m["max_count"])

@@ -361,7 +361,7 @@ def test_every_setting_declares_a_widget_with_what_it_needs():
 
     needs = {"layers": ("lo", "hi", "step", "max_count"), "conv_layers": ("lo", "hi", "max_count", "kernels"),
              "choice": ("choices",), "checkbox": (),
-             "log_slider": ("lo", "hi"), "number": ("lo", "hi", "step")}
+             "log_choice": ("lo", "hi"), "number": ("lo", "hi", "step")}
     assert needs.keys() == WIDGETS.keys()
     for f in SETTINGS:
         m = f.metadata

@@ -21,6 +21,7 @@ from nn.digits.finetune import MAX_DIGITS, DigitsError, MyDigits
 from nn.files import model_file as modelio
 from nn.files.model_file import ModelFileError, load_model, model_bytes
 from nn.network import Network
+from tests.helpers import open_section
 from ui import session as state
 
 NET = Network(hidden=(32, 16), seed=3)
@@ -40,10 +41,13 @@ BAD_MODELS = {
 DATA_CASES = ["empty", "random bytes", "truncated npz", "pickled objects", "wrong image shape", "text pixels",
               "label 10", "negative label", "csv missing pixels", "csv without label"]
 UPLOADERS = {"model": ("train", "model_upload"), "dataset": ("train", "data_upload"), "digits": ("draw", "draw_upload")}
+SECTIONS = {"model_upload": "files_open", "draw_upload": "draw_teach_open"}  # what holds an uploader drawn on demand
 
 
 def upload(at, key, name, data):
-    """Send a file to the uploader with this key; return the page's error texts."""
+    """Send a file to the uploader with this key (its section opened first, as a person does); return the errors."""
+    if key in SECTIONS:
+        open_section(at, SECTIONS[key])
     at.file_uploader(key=key).upload(name, data, "application/octet-stream").run()
     assert not at.exception, [e.value for e in at.exception]
     return [e.value for e in at.error]

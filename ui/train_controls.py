@@ -33,18 +33,36 @@ def settings_widgets(on_change=None, values=None, locked=(), hidden=(), prefix="
     values {name: value} (a lesson link's) replace the settings' defaults: a widget starts from them on a
     session's first run, and a person's own changes win afterwards.  Settings named in locked are shown
     disabled and keep their value; those in hidden are not drawn and keep theirs.  prefix starts every key.
+
+    The advanced settings (``nn.settings``) sit in a "More settings" section, drawn only while it is open
+    (opening it reruns the page), so a new tab builds half the widgets; closed, each setting keeps the value
+    last chosen.  It starts open when values set one of them off its default, or locked names one: what a
+    lesson sets is in view.
     """
     on_change, values = on_change or {}, values or {}
-    chosen = {}
-    for f in SETTINGS:
-        start = values.get(f.name, f.default)
-        if f.name in hidden:
-            chosen[f.name] = start
-            continue
+    chosen = {f.name: values.get(f.name, f.default) for f in SETTINGS}  # a hidden setting keeps its start
+
+    def draw(f):
         kw = {"help": f.metadata["help"], "key": key(f.name, prefix), "on_change": on_change.get(f.name),
               "persist_state": "session", "disabled": f.name in locked}
-        drawn = _widget(f, start, kw)
-        chosen[f.name] = start if f.name in locked else drawn
+        drawn = _widget(f, chosen[f.name], kw)
+        if f.name not in locked:
+            chosen[f.name] = drawn
+
+    shown = [f for f in SETTINGS if f.name not in hidden]
+    for f in shown:
+        if not f.metadata["advanced"]:
+            draw(f)
+    if more := [f for f in shown if f.metadata["advanced"]]:
+        section = st.expander(f"More settings: {', '.join(f.metadata['label'] for f in more)}",
+                              key=key("more_open", prefix), on_change="rerun",
+                              expanded=any(chosen[f.name] != f.default or f.name in locked for f in more))
+        with section:
+            for f in more:
+                if section.open:
+                    draw(f)
+                elif f.name not in locked:  # not drawn: the value last chosen, else the start
+                    chosen[f.name] = st.session_state.get(key(f.name, prefix), chosen[f.name])
     try:
         return TrainConfig(**chosen), None
     except ValueError as err:
@@ -63,9 +81,11 @@ def _widget(f, start, kw):
                             format_func=lambda c: display_name(f, c), **kw)
     if widget == "checkbox":
         return st.checkbox(m["label"], value=start, **kw)
-    if widget == "log_slider":
-        return st.select_slider(m["label"], log_steps(m["lo"], m["hi"], start), value=start,
-                                format_func=lambda v: f"{v:g}", **kw)
+    if widget == "log_choice":
+        # A list, not a slider: without the slider's code a new tab of the Train page draws about 10% sooner
+        # (README, "Pages that draw at once"), and on a phone a finger picks one of 24 values more surely.
+        steps = log_steps(m["lo"], m["hi"], start)
+        return st.selectbox(m["label"], steps, index=steps.index(start), format_func=lambda v: f"{v:g}", **kw)
     return st.number_input(m["label"], m["lo"], m["hi"], start, m["step"], format="%g" if f.type is float else None,
                            **kw)
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from benchmarks.harness import open_expander
 from benchmarks.strokes import replay, sample_strokes
 
 pytestmark = pytest.mark.browser
@@ -52,6 +53,7 @@ def test_a_drawing_joins_my_digits_with_its_right_label(page):
     replay(page, sample_strokes(7))
     prediction(page).wait_for()
     page.wait_for_app()
+    open_expander(page, "draw_teach_open")
     label = page.get_by_role("combobox", name="Right label")
     label.click()
     label.fill("7")
