@@ -83,7 +83,7 @@ def _widget(f, start, kw):
         return st.checkbox(m["label"], value=start, **kw)
     if widget == "log_choice":
         # A list, not a slider: without the slider's code a new tab of the Train page draws about 10% sooner
-        # (README, "Pages that draw at once"), and on a phone a finger picks one of 24 values more surely.
+        # (README, "Figures"), and on a phone a finger picks one of 24 values more surely.
         steps = log_steps(m["lo"], m["hi"], start)
         return st.selectbox(m["label"], steps, index=steps.index(start), format_func=lambda v: f"{v:g}", **kw)
     return st.number_input(m["label"], m["lo"], m["hi"], start, m["step"], format="%g" if f.type is float else None,
