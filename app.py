@@ -25,7 +25,7 @@ from ui.runs import pool  # noqa: E402
 through_app()
 
 st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
-frontend.touch_layout()
+frontend.page_styles()
 
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),

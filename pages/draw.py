@@ -193,7 +193,6 @@ choice = st.radio("Which model reads it", [SESSION, PRETRAINED], key="draw_model
 if choice == PRETRAINED and me.model().net is not me.pretrained().net:
     st.sidebar.caption(f"The Draw page reads with the {me.pretrained().source_text}.")
 frontend.fix_canvas()
-frontend.phone_layout("draw")
 live = choice == SESSION and me.shows_live_run
 if live:
     st.caption("Your run is training: the drawing is read again every second as the network learns.")

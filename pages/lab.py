@@ -24,6 +24,7 @@ SESSION, PRETRAINED = "Session model", "Pretrained model"
 SECTIONS = ["🔧 Break it", "🌀 Damage tests", "🤷 \"I don't know\""]
 POLL_SECONDS = 0.5
 EXAMPLE_SIZE = 56  # px of each damaged example digit
+KNOBS = {"units": "Units", "weights": "Weights", "prune": "Prune", "temperature": "Temperature"}  # what to break
 
 me = session()
 lab = me.lab
@@ -42,36 +43,68 @@ def on(action, key, transform=lambda v: v):
 
 
 def breaking_controls(net):
-    """Show the controls that break the copy: units off, scale and noise of a layer, pruning, temperature."""
+    """Show what breaks the copy, one kind at a time (units off, a layer's scale and noise, pruning, temperature).
+
+    Only the chosen kind's widgets are drawn: a new tab builds two or three widgets, not eight, and on a
+    phone, where the controls sit above the accuracy, the accuracy stays near them.  The changes of every
+    kind stay in force; the line under the controls lists them.
+    """
     gen = st.session_state.lab_resets
-    hidden = net.sizes[1:-1]
-    if hidden:
-        k = st.selectbox("Hidden layer", range(1, len(hidden) + 1), key="lab_layer",
-                         format_func=lambda k: f"hidden layer {k} ({hidden[k - 1]} units)")
-        key = f"lab_off_{k}_{gen}"
-        st.multiselect("Switch units off", range(hidden[k - 1]), default=lab.changes.off.get(k, ()), key=key,
-                       on_change=on(lambda units: lab.switch_off(k, units), key),
-                       help="A unit switched off sends nothing to the next layer.")
-    names = list(net.weights())
-    name = st.selectbox("Weight layer", names, key="lab_weights",
-                        help="W1 takes the pixels in; the last one gives the ten digits' scores.")
-    key = f"lab_scale_{name}_{gen}"
-    st.slider("Scale its weights", 0.0, 2.0, lab.changes.scale.get(name, 1.0), 0.05, key=key,
-              on_change=on(lambda v: lab.set_scale(name, v), key))
-    key = f"lab_noise_{name}_{gen}"
-    st.slider("Add noise to its weights", 0.0, 2.0, lab.changes.noise.get(name, 0.0), 0.05, key=key,
-              on_change=on(lambda v: lab.set_noise(name, v), key),
-              help="Gaussian noise, in units of the spread (standard deviation) of that layer's weights.")
-    key = f"lab_prune_{gen}"
-    st.slider("Prune the smallest weights", 0, 100, round(lab.changes.prune * 100), 5, key=key, format="%d%%",
-              on_change=on(lab.set_prune, key, lambda v: v / 100),
-              help="In every weight layer, this share of its weights closest to 0 are set to 0.")
-    key = f"lab_temperature_{gen}"
-    st.slider("Softmax temperature", 0.1, 5.0, lab.changes.temperature, 0.1, key=key,
-              on_change=on(lab.set_temperature, key),
-              help="The scores are divided by it before softmax: above 1 the network is less sure, below 1 more; "
-                   "its answers stay the same.")
+    kind = st.pills("What to break", list(KNOBS), format_func=KNOBS.get, default="units", key="lab_knob",
+                    required=True, persist_state="session", wrap=True,  # a narrow column: a second row, not a cut
+                    help="Each kind of damage has its own controls; what you did with the others stays.")
+    if kind == "units":
+        units_controls(net.sizes[1:-1], gen)
+    elif kind == "weights":
+        names = list(net.weights())
+        name = st.selectbox("Weight layer", names, key="lab_weights", persist_state="session",
+                            help="W1 takes the pixels in; the last one gives the ten digits' scores.")
+        key = f"lab_scale_{name}_{gen}"
+        st.slider("Scale its weights", 0.0, 2.0, lab.changes.scale.get(name, 1.0), 0.05, key=key,
+                  on_change=on(lambda v: lab.set_scale(name, v), key))
+        key = f"lab_noise_{name}_{gen}"
+        st.slider("Add noise to its weights", 0.0, 2.0, lab.changes.noise.get(name, 0.0), 0.05, key=key,
+                  on_change=on(lambda v: lab.set_noise(name, v), key),
+                  help="Gaussian noise, in units of the spread (standard deviation) of that layer's weights.")
+    elif kind == "prune":
+        key = f"lab_prune_{gen}"
+        st.slider("Prune the smallest weights", 0, 100, round(lab.changes.prune * 100), 5, key=key, format="%d%%",
+                  on_change=on(lab.set_prune, key, lambda v: v / 100),
+                  help="In every weight layer, this share of its weights closest to 0 are set to 0.")
+    else:
+        key = f"lab_temperature_{gen}"
+        st.slider("Softmax temperature", 0.1, 5.0, lab.changes.temperature, 0.1, key=key,
+                  on_change=on(lab.set_temperature, key),
+                  help="The scores are divided by it before softmax: above 1 the network is less sure, below 1 more; "
+                       "its answers stay the same.")
+    st.caption(broken_text(lab.changes))
     st.button("Reset", key="lab_reset", on_click=reset, help="Back to the original model.")
+
+
+def units_controls(hidden, gen):
+    """Show the choice of a hidden layer (widths hidden) and of its units to switch off."""
+    if not hidden:
+        st.caption("This network has no hidden layer: no units to switch off.")
+        return
+    k = st.selectbox("Hidden layer", range(1, len(hidden) + 1), key="lab_layer", persist_state="session",
+                     format_func=lambda k: f"hidden layer {k} ({hidden[k - 1]} units)")
+    key = f"lab_off_{k}_{gen}"
+    st.multiselect("Switch units off", range(hidden[k - 1]), default=lab.changes.off.get(k, ()), key=key,
+                   on_change=on(lambda units: lab.switch_off(k, units), key),
+                   help="A unit switched off sends nothing to the next layer.")
+
+
+def broken_text(changes):
+    """Return, in words, every change made to the copy (Changes), or that there is none."""
+    parts = [f"{len(units)} unit{'s' if len(units) > 1 else ''} of hidden layer {k} off"
+             for k, units in sorted(changes.off.items())]
+    parts += [f"{name} scaled ×{factor:g}" for name, factor in changes.scale.items()]
+    parts += [f"noise {sigma:g} on {name}" for name, sigma in changes.noise.items()]
+    if changes.prune:
+        parts.append(f"{changes.prune:.0%} of the weights pruned")
+    if changes.temperature != 1:
+        parts.append(f"temperature {changes.temperature:g}")
+    return f"Broken so far: {'; '.join(parts)}." if parts else "Nothing broken yet: the copy is the original."
 
 
 def readings(base, X, y):

@@ -294,7 +294,6 @@ def model_files():
 
 
 st.title("Train")
-frontend.phone_layout("train")  # on a phone: the buttons and the chart above the settings
 settings, main = st.container(key="train_layout").columns([1.25, 3], gap="large")
 with settings:
     class_section(me)

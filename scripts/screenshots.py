@@ -228,6 +228,8 @@ def shot_lab(page, out):
             page.keyboard.press("ArrowRight")
         wait_for_app(page)
 
+    page.get_by_test_id("stButtonGroup").get_by_role("button", name="Prune").click()  # its controls show
+    wait_for_app(page)
     press("Prune the smallest weights", 12)  # 5% of the weights a step
     shoot()
     page.get_by_role("tab", name="Damage tests").click()

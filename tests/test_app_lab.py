@@ -62,6 +62,11 @@ def open_tab(at, tab):
     assert not at.exception
 
 
+def broken_caption(at):
+    """Return the line under the lab's controls that lists what the copy has had done to it."""
+    return next(c.value for c in at.caption if c.value.startswith(("Broken so far", "Nothing broken")))
+
+
 def metric(at, label):
     """Return the value of the metric labelled label."""
     return next(m.value for m in at.metric if m.label == label)
@@ -86,19 +91,26 @@ def test_every_change_is_the_copys_and_the_model_stays_byte_for_byte(open_page, 
     assert snapshot(net) == before
 
     last = f"W{len(net.sizes) - 1}"
+    at.button_group(key="lab_knob").set_value("weights").run()
     at.selectbox(key="lab_weights").set_value(last).run()
-    for key, value in ((f"lab_scale_{last}_0", 0.3), (f"lab_noise_{last}_0", 1.5), ("lab_prune_0", 70),
-                       ("lab_temperature_0", 3.0)):
+    for kind, key, value in (("weights", f"lab_scale_{last}_0", 0.3), ("weights", f"lab_noise_{last}_0", 1.5),
+                             ("prune", "lab_prune_0", 70), ("temperature", "lab_temperature_0", 3.0)):
+        at.button_group(key="lab_knob").set_value(kind).run()
         at.slider(key=key).set_value(value).run()
         assert not at.exception
         assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), X, y).accuracy, abs=5e-5)
         assert snapshot(net) == before, key
     assert me.lab.changes == Changes(off=off, scale={last: 0.3}, noise={last: 1.5}, prune=0.7, temperature=3.0)
+    assert broken_caption(at) == (f"Broken so far: 8 units of hidden layer 1 off; {last} scaled ×0.3; noise 1.5 on "
+                                  f"{last}; 70% of the weights pruned; temperature 3.")
     damaged = shown_accuracy(at)
 
     at.button(key="lab_reset").click().run()
     assert me.lab.changes == Changes()
-    assert at.slider(key="lab_prune_1").value == 0 and at.multiselect(key="lab_off_1_1").value == []
+    assert at.slider(key="lab_temperature_1").value == 1.0
+    assert broken_caption(at) == "Nothing broken yet: the copy is the original."
+    at.button_group(key="lab_knob").set_value("units").run()
+    assert at.multiselect(key="lab_off_1_1").value == []
     assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X), y), abs=0.00051) != damaged
     assert snapshot(net) == before
 
@@ -109,8 +121,10 @@ def test_which_units_matter_runs_on_the_pool_and_ranks_by_the_accuracy_lost(open
     layer = len(net.sizes) - 2  # the last hidden layer: the fewest units, the quickest
     at = open_page("lab", session={"session": me})
     at.selectbox(key="lab_layer").set_value(layer).run()
+    at.button_group(key="lab_knob").set_value("prune").run()  # the layer chosen stays chosen, out of sight
+    assert at.button(key="lab_rank").label == f"Rank the units of hidden layer {layer}"
     at.button(key="lab_rank").click().run()
-    assert not at.exception
+    assert not at.exception and me.lab.ranking[0] == layer
     assert wait_until(lambda: me.lab.ranking[1].done, JOB_SECONDS)
     at.run()
     assert not at.exception and me.lab.ranking[1].error is None
@@ -245,7 +259,10 @@ def test_only_the_open_tab_is_drawn(open_page, dense_session):
     assert [t.label for t in at.tabs] == [BREAK, DAMAGE, NOT_SURE]
     drawn = lambda: ({b.key for b in at.button}, {s.key for s in at.slider}, len(at.image))  # noqa: E731
     buttons, sliders, _ = drawn()
-    assert "lab_reset" in buttons and "lab_damage" not in buttons and "lab_threshold" not in sliders
+    assert "lab_reset" in buttons and "lab_damage" not in buttons and not sliders  # units first: no slider yet
+    assert [m.key for m in at.multiselect] == ["lab_off_1_0"]
+    at.button_group(key="lab_knob").set_value("weights").run()  # one kind of damage at a time
+    assert {s.key for s in at.slider} == {"lab_scale_W1_0", "lab_noise_W1_0"} and not at.multiselect
     open_tab(at, DAMAGE)
     buttons, sliders, images = drawn()
     assert "lab_damage" in buttons and "lab_reset" not in buttons and "lab_threshold" not in sliders
@@ -293,6 +310,7 @@ def test_a_convolutional_model_can_be_broken_too(open_page, splits):
     net = me.model().net
     before = snapshot(net)
     at = open_page("lab", session={"session": me})
+    at.button_group(key="lab_knob").set_value("weights").run()
     assert at.selectbox(key="lab_weights").options == ["conv1.W", "W1", "W2"]
     at.slider(key="lab_scale_conv1.W_0").set_value(0.0).run()  # every filter gives 0: only the biases are left
     assert not at.exception and me.lab.changes.scale == {"conv1.W": 0.0}

@@ -86,7 +86,8 @@ def test_home_says_what_this_is_and_links_every_page(open_page):
     assert at.title[0].value == "MNIST Playground"
     assert [link.proto.page for link in at.get("page_link")] == ["train", "weights", "draw"]
     assert at.get("image"), "a strip of sample digits"
-    assert "Model" in [h.value for h in at.sidebar.subheader]  # the active-model block is on every page
+    block = " ".join(m.value for m in at.sidebar.markdown)  # the active-model block is on every page
+    assert block.startswith("### Model\n") and "Test accuracy: 99" in block and "### Data" in block
 
 
 def test_train_page_opens_with_its_settings_and_buttons(train_page):

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.lesson import markdown_text
 from ui.session import BUNDLED, bundled_label
 
 BUNDLED_KEY = "bundled_model"
@@ -10,15 +11,16 @@ BUNDLED_KEY = "bundled_model"
 def model_block(session):
     """Show the active model's architecture, origin and accuracy, the bundled-model chooser, and the dataset in use."""
     model = session.model()
+    acc = model.accuracy
+    tested = (f"Test accuracy: {acc:.2%} on {model.tested_on}" if acc is not None
+              else "Test accuracy: not measured yet (it is, once a run ends)")
     with st.sidebar:
-        st.subheader("Model")
-        st.markdown(f"**{model.architecture}**  \n{model.source_text}")
+        # One Markdown element for heading, model and accuracy (each element a new tab draws costs it time); the
+        # accuracy line is the app's own words, the data's name may be an upload's file name: escaped.
+        st.markdown(f"### Model\n**{model.architecture}**  \n{model.source_text}  \n:gray[:small[{tested}]]")
         if session.viewing is not None:
             st.info("An attendee's network, read-only: their run goes on untouched.", icon="👀")
             st.button("Back to my own model", key="stop_viewing", on_click=session.stop_viewing)
-        acc = model.accuracy
-        st.caption(f"Test accuracy: {acc:.2%} on {model.tested_on}" if acc is not None
-                   else "Test accuracy: not measured yet (it is, once a run ends)")
         names = list(BUNDLED)
         # The Session owns the choice: the widget starts from it on every page and hands each change to it.
         st.radio("Bundled model", names, index=names.index(session.bundled), key=BUNDLED_KEY,
@@ -27,5 +29,4 @@ def model_block(session):
                       "one in use until you train or upload a model, and the one the Draw and Lab pages mean by "
                       "\"Pretrained model\". The convolutional one reads drawn digits best; the fully connected "
                       "one shows each first-layer neuron as a 28×28 picture on the Weights page.")
-        st.subheader("Data")
-        st.caption(session.data_name)
+        st.markdown(f"### Data\n:gray[:small[{markdown_text(session.data_name)}]]")

@@ -5,9 +5,9 @@
   when its section has charts (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
-- ``draw_layout.css``, ``train_layout.css``: on a phone, the Draw page shows the digit read above the
-  canvas, and the Train page its buttons and chart above the settings (``phone_layout``).
-- ``touch.css``: on a touch screen, no page shows Plotly's mode bar over its charts (``touch_layout``).
+- ``touch.css``, ``draw_layout.css``, ``train_layout.css`` (``page_styles``): on a touch screen, no page
+  shows Plotly's mode bar over its charts; on a phone, the Draw page shows the digit read above the canvas,
+  and the Train page its buttons and chart above the settings.
 - ``remember.js``: the browser keeps its id (so a plain link finds its runs) and its nickname in cookies (``remember``).
 
 Scripts run through ``st.html(..., unsafe_allow_javascript=True)``; each such file is one
@@ -59,14 +59,16 @@ def fix_canvas():
     st.html(_script("canvas_fixes.js"), unsafe_allow_javascript=True)
 
 
-def phone_layout(page):
-    """On a narrow screen, lay the page out as ``{page}_layout.css`` says: what people look at first, on top."""
-    st.html(HERE / f"{page}_layout.css")
+STYLES = ("touch.css", "train_layout.css", "draw_layout.css")  # each rule names the page (its key) it is for
 
 
-def touch_layout():
-    """On a touch screen, hide Plotly's mode bar on every page: there it covers titles and legends for good."""
-    st.html(HERE / "touch.css")
+def page_styles():
+    """Style every page: on a touch screen no Plotly mode bar (it covers titles and legends for good); on a phone,
+    the Train and Draw pages laid out with what people look at first on top.
+
+    One element for all of it, drawn by app.py: each element a new tab draws costs it time.
+    """
+    st.html(f"<style>{''.join((HERE / name).read_text() for name in STYLES)}</style>")
 
 
 def remember(cookie, value, days=365):
