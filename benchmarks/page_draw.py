@@ -37,7 +37,10 @@ drawn when shown.
     their ratio.  A change worth a tenth of a second is lost in the spread between separate runs.
 
 Not a test: it asserts nothing, it prints tables (medians and p90, in seconds or ms) and the
-load average, as the browser and the server share the machine with whatever else runs.
+load average, as the browser and the server share the machine with whatever else runs.  It also
+says when the machine has no emoji font (the pages' icons are emoji): a phone or a desktop has one,
+a bare server often not, and then Chromium searches every font for each emoji a new tab shows,
+about 14 ms each here, and draws a box (``.ci/run`` installs ``fonts-noto-color-emoji``).
 """
 
 import argparse
@@ -46,6 +49,7 @@ import os
 import re
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -119,6 +123,22 @@ DRAWN_JS = """
   };
 })();
 """
+
+
+def emoji_font():
+    """Return True if a font here has the pages' emoji (the home page's 🏠), or if that cannot be told."""
+    try:
+        found = subprocess.run(["fc-list", ":charset=1f3e0", "family"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    return bool(found.stdout.strip())
+
+
+def say_if_no_emoji_font():
+    """Print a warning under the figures when this machine has no emoji font (see the module docstring)."""
+    if not emoji_font():
+        print("No emoji font here (fc-list): every emoji a new tab shows is searched for in every font and drawn as "
+              "a box; users' phones and desktops have one. apt-get install fonts-noto-color-emoji, then measure again.")
 
 
 def want(name, title):
@@ -317,6 +337,7 @@ def main():
         browser.close()
     print(f"\n{os.cpu_count()} cores; load average (1 min) while measuring: {min(loads):.1f}–{max(loads):.1f}; "
           f"{args.repeats} repeats; medians / p90")
+    say_if_no_emoji_font()
     if rows:
         print("| page | " + " | ".join(rows) + " |")
         print("| --- |" + " ---: |" * len(rows))
@@ -345,6 +366,7 @@ def compare(other, names, repeats, quiet):
     loads.append(os.getloadavg()[0])
     print(f"\n{os.cpu_count()} cores; load average (1 min) while measuring: {min(loads):.1f}–{max(loads):.1f}; "
           f"new tab, warm cache → drawn, medians / p90; A: {ROOT}, B: {other.resolve()}")
+    say_if_no_emoji_font()
     print("| page | A | B | B / A |\n| --- | ---: | ---: | ---: |")
     for name in names:
         a, b = times[name]["A"], times[name]["B"]
