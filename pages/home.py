@@ -23,8 +23,10 @@ cards = [
      "change while a run trains."),
     ("pages/draw.py", "Draw", "✍️", "Draw a digit with your mouse or finger and see what the network reads, "
      "and which strokes made it say so."),
+    ("pages/lab.py", "Lab", "🧪", "Break a copy of the network, damage the digits it reads, and let it say when "
+     "it is not sure."),
 ]
-for column, (page, title, icon, text) in zip(st.columns(3), cards):
+for column, (page, title, icon, text) in zip(st.columns(len(cards)), cards):
     with column.container(border=True):
         st.page_link(page, label=f"**{title}**", icon=icon)
         st.write(text)

@@ -37,9 +37,17 @@ from benchmarks.strokes import replay, sample_strokes  # noqa: E402
 DOCS = ROOT / "docs"
 
 
+# True when nothing on the page is a stand-in: no widget waiting for its code (a skeleton), nothing faded, every
+# image loaded.  A script run can end before the browser has drawn all of it.
+SETTLED_JS = """() => !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')
+  && [...document.querySelectorAll('[data-testid="stApp"] img')].every(img => img.complete && img.naturalWidth)"""
+
+
 def shot_home(page, out):
     """Save the home page."""
     open_page(page)
+    page.wait_for_function(SETTLED_JS)
+    page.wait_for_timeout(500)
     page.screenshot(path=out, full_page=True)
 
 
@@ -228,7 +236,7 @@ def shot_lab(page, out):
             page.keyboard.press("ArrowRight")
         wait_for_app(page)
 
-    page.get_by_test_id("stButtonGroup").get_by_role("button", name="Prune").click()  # its controls show
+    page.get_by_test_id("stButtonGroup").get_by_role("radio", name="Prune").click()  # its controls show
     wait_for_app(page)
     press("Prune the smallest weights", 12)  # 5% of the weights a step
     shoot()

@@ -84,7 +84,7 @@ def errors(at):
 def test_home_says_what_this_is_and_links_every_page(open_page):
     at = open_page()
     assert at.title[0].value == "MNIST Playground"
-    assert [link.proto.page for link in at.get("page_link")] == ["train", "weights", "draw"]
+    assert [link.proto.page for link in at.get("page_link")] == ["train", "weights", "draw", "lab"]
     assert at.get("image"), "a strip of sample digits"
     block = " ".join(m.value for m in at.sidebar.markdown)  # the active-model block is on every page
     assert block.startswith("### Model\n") and "Test accuracy: 99" in block and "### Data" in block
