@@ -152,7 +152,9 @@ def show_ranking(base, X, y):
     st.subheader("Which units matter?")
     st.caption("Each unit of a hidden layer is switched off alone and the test accuracy measured again; "
                "the units whose loss costs the most come first. It runs on the worker processes.")
-    k = st.session_state.get("lab_layer", 1)
+    k = st.session_state.get("lab_layer", 1)  # the layer chosen under Units, kept while another kind is shown
+    if not 1 <= k <= len(hidden):  # chosen for a model with more hidden layers than this one
+        k = 1
     st.button(f"Rank the units of hidden layer {k}", key="lab_rank",
               on_click=lambda: lab.rank_units(base.net, X, y, k))
     st.fragment(job_view, run_every=POLL_SECONDS if polling_ranking else None)(

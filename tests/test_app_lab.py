@@ -319,6 +319,19 @@ def test_a_convolutional_model_can_be_broken_too(open_page, splits):
     assert snapshot(net) == before
 
 
+def test_a_layer_chosen_for_a_deeper_model_is_not_ranked_on_a_shallower_one(open_page):
+    me = state.Session()
+    me.use_model_file(model_bytes(Network(hidden=(16, 8), seed=1)), "deep.npz")
+    at = open_page("lab", session={"session": me})
+    at.selectbox(key="lab_layer").set_value(2).run()
+    at.button_group(key="lab_knob").set_value("prune").run()  # the layer choice is out of sight, and kept
+    assert at.button(key="lab_rank").label == "Rank the units of hidden layer 2"
+    me.use_model_file(model_bytes(Network(hidden=(16,), seed=2)), "shallow.npz")
+    at.run()
+    assert not at.exception
+    assert at.button(key="lab_rank").label == "Rank the units of hidden layer 1"
+
+
 class Pending:
     """Stands in for a Dask future: not done until told, then holding its result."""
 
