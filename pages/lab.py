@@ -49,40 +49,19 @@ def breaking_controls(net):
     phone, where the controls sit above the accuracy, the accuracy stays near them.  The changes of every
     kind stay in force; the line under the controls lists them.
     """
-    gen = st.session_state.lab_resets
+    controls = {"units": units_controls, "weights": weights_controls, "prune": prune_control,
+                "temperature": temperature_control}
     kind = st.pills("What to break", list(KNOBS), format_func=KNOBS.get, default="units", key="lab_knob",
                     required=True, persist_state="session", wrap=True,  # a narrow column: a second row, not a cut
                     help="Each kind of damage has its own controls; what you did with the others stays.")
-    if kind == "units":
-        units_controls(net.sizes[1:-1], gen)
-    elif kind == "weights":
-        names = list(net.weights())
-        name = st.selectbox("Weight layer", names, key="lab_weights", persist_state="session",
-                            help="W1 takes the pixels in; the last one gives the ten digits' scores.")
-        key = f"lab_scale_{name}_{gen}"
-        st.slider("Scale its weights", 0.0, 2.0, lab.changes.scale.get(name, 1.0), 0.05, key=key,
-                  on_change=on(lambda v: lab.set_scale(name, v), key))
-        key = f"lab_noise_{name}_{gen}"
-        st.slider("Add noise to its weights", 0.0, 2.0, lab.changes.noise.get(name, 0.0), 0.05, key=key,
-                  on_change=on(lambda v: lab.set_noise(name, v), key),
-                  help="Gaussian noise, in units of the spread (standard deviation) of that layer's weights.")
-    elif kind == "prune":
-        key = f"lab_prune_{gen}"
-        st.slider("Prune the smallest weights", 0, 100, round(lab.changes.prune * 100), 5, key=key, format="%d%%",
-                  on_change=on(lab.set_prune, key, lambda v: v / 100),
-                  help="In every weight layer, this share of its weights closest to 0 are set to 0.")
-    else:
-        key = f"lab_temperature_{gen}"
-        st.slider("Softmax temperature", 0.1, 5.0, lab.changes.temperature, 0.1, key=key,
-                  on_change=on(lab.set_temperature, key),
-                  help="The scores are divided by it before softmax: above 1 the network is less sure, below 1 more; "
-                       "its answers stay the same.")
+    controls[kind](net, st.session_state.lab_resets)
     st.caption(broken_text(lab.changes))
     st.button("Reset", key="lab_reset", on_click=reset, help="Back to the original model.")
 
 
-def units_controls(hidden, gen):
-    """Show the choice of a hidden layer (widths hidden) and of its units to switch off."""
+def units_controls(net, gen):
+    """Show the choice of a hidden layer and of its units to switch off; gen is part of the keys (see reset)."""
+    hidden = net.sizes[1:-1]
     if not hidden:
         st.caption("This network has no hidden layer: no units to switch off.")
         return
@@ -92,6 +71,36 @@ def units_controls(hidden, gen):
     st.multiselect("Switch units off", range(hidden[k - 1]), default=lab.changes.off.get(k, ()), key=key,
                    on_change=on(lambda units: lab.switch_off(k, units), key),
                    help="A unit switched off sends nothing to the next layer.")
+
+
+def weights_controls(net, gen):
+    """Show the choice of a weight layer, and how much to scale its weights and add noise to them."""
+    name = st.selectbox("Weight layer", list(net.weights()), key="lab_weights", persist_state="session",
+                        help="W1 takes the pixels in; the last one gives the ten digits' scores.")
+    key = f"lab_scale_{name}_{gen}"
+    st.slider("Scale its weights", 0.0, 2.0, lab.changes.scale.get(name, 1.0), 0.05, key=key,
+              on_change=on(lambda v: lab.set_scale(name, v), key))
+    key = f"lab_noise_{name}_{gen}"
+    st.slider("Add noise to its weights", 0.0, 2.0, lab.changes.noise.get(name, 0.0), 0.05, key=key,
+              on_change=on(lambda v: lab.set_noise(name, v), key),
+              help="Gaussian noise, in units of the spread (standard deviation) of that layer's weights.")
+
+
+def prune_control(_, gen):
+    """Show how large a share of every weight layer's smallest weights to set to 0."""
+    key = f"lab_prune_{gen}"
+    st.slider("Prune the smallest weights", 0, 100, round(lab.changes.prune * 100), 5, key=key, format="%d%%",
+              on_change=on(lab.set_prune, key, lambda v: v / 100),
+              help="In every weight layer, this share of its weights closest to 0 are set to 0.")
+
+
+def temperature_control(_, gen):
+    """Show the softmax temperature."""
+    key = f"lab_temperature_{gen}"
+    st.slider("Softmax temperature", 0.1, 5.0, lab.changes.temperature, 0.1, key=key,
+              on_change=on(lab.set_temperature, key),
+              help="The scores are divided by it before softmax: above 1 the network is less sure, below 1 more; "
+                   "its answers stay the same.")
 
 
 def broken_text(changes):
