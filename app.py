@@ -15,26 +15,36 @@ import os
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-import pandas  # noqa: E402, F401  (Plotly looks pandas up half-imported when many sessions draw at once)
-import streamlit as st  # noqa: E402
 
-from ui import classroom, frontend  # noqa: E402
-from ui.routing import through_app  # noqa: E402
-from ui.runs import pool  # noqa: E402
+def main():
+    """Route this script run to its page, with the app's page config, styles and navigation."""
+    import pandas  # noqa: F401  (Plotly looks pandas up half-imported when many sessions draw at once)
+    import streamlit as st
 
-through_app()
+    from ui import classroom, frontend
+    from ui.routing import through_app
+    from ui.runs import pool
 
-st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
-frontend.page_styles()
+    through_app()
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/train.py", title="Train", icon="📈", url_path="train"),
-    st.Page("pages/weights.py", title="Weights", icon="🔬", url_path="weights"),
-    st.Page("pages/draw.py", title="Draw", icon="✍️", url_path="draw"),
-    st.Page("pages/lab.py", title="Lab", icon="🧪", url_path="lab"),
-]
-if classroom.enabled():
-    pages.append(st.Page("pages/class.py", title="Class", icon="👩‍🏫", url_path="class", visibility="hidden"))
-pool.warm_up()  # the worker processes that train runs start while the first visitor reads the home page
-st.navigation(pages).run()
+    st.set_page_config(page_title="MNIST Playground", page_icon="✍️", layout="wide")
+    frontend.page_styles()
+
+    pages = [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/train.py", title="Train", icon="📈", url_path="train"),
+        st.Page("pages/weights.py", title="Weights", icon="🔬", url_path="weights"),
+        st.Page("pages/draw.py", title="Draw", icon="✍️", url_path="draw"),
+        st.Page("pages/lab.py", title="Lab", icon="🧪", url_path="lab"),
+    ]
+    if classroom.enabled():
+        pages.append(st.Page("pages/class.py", title="Class", icon="👩‍🏫", url_path="class", visibility="hidden"))
+    pool.warm_up()  # the worker processes that train runs start while the first visitor reads the home page
+    st.navigation(pages).run()
+
+
+# Streamlit runs this file as __main__.  The worker pool starts its processes while a script run has put this
+# file in sys.modules["__main__"], so multiprocessing's spawn runs it again in each worker, as __mp_main__: there
+# it must do nothing (it used to start a second pool's scheduler in every worker, and import the web app).
+if __name__ == "__main__":
+    main()

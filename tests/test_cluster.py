@@ -188,3 +188,14 @@ def test_with_no_worker_to_take_it_start_says_so_plainly(open_page, monkeypatch,
         scheduler.terminate()
         scheduler.wait(10)
 
+
+
+def test_a_worker_process_that_runs_app_py_again_starts_nothing():
+    # The pool starts its processes during a script run, when app.py is sys.modules["__main__"], so
+    # multiprocessing's spawn runs app.py again in each worker, as __mp_main__: there it must not start a pool
+    # of its own, nor load the web app.
+    code = ("import runpy, sys; runpy.run_path('app.py', run_name='__mp_main__'); "
+            "print(sorted(m for m in ('streamlit', 'distributed', 'ui.runs.pool') if m in sys.modules))")
+    ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[]", ran.stderr
