@@ -24,18 +24,9 @@ SESSION, PRETRAINED = "Session model", "Pretrained model"
 SECTIONS = ["🔧 Break it", "🌀 Damage tests", "🤷 \"I don't know\""]
 POLL_SECONDS = 0.5
 EXAMPLE_SIZE = 56  # px of each damaged example digit
-KNOBS = {"units": "Units", "weights": "Weights", "prune": "Prune", "temperature": "Temperature"}  # what to break
 
 me = session()
 lab = me.lab
-st.session_state.setdefault("lab_resets", 0)  # part of the controls' keys: a reset mounts fresh ones
-
-
-def reset():
-    """Go back to the original model, and the controls with it."""
-    lab.reset()
-    st.session_state.lab_resets += 1
-
 
 def on(action, key, transform=lambda v: v):
     """Return an on_change callback that hands widget key's value (transformed) to action."""
@@ -49,18 +40,16 @@ def breaking_controls(net):
     phone, where the controls sit above the accuracy, the accuracy stays near them.  The changes of every
     kind stay in force; the line under the controls lists them.
     """
-    controls = {"units": units_controls, "weights": weights_controls, "prune": prune_control,
-                "temperature": temperature_control}
-    kind = st.pills("What to break", list(KNOBS), format_func=KNOBS.get, default="units", key="lab_knob",
+    kind = st.pills("What to break", list(KNOBS), format_func=lambda k: KNOBS[k][0], default="units", key="lab_knob",
                     required=True, persist_state="session", wrap=True,  # a narrow column: a second row, not a cut
                     help="Each kind of damage has its own controls; what you did with the others stays.")
-    controls[kind](net, st.session_state.lab_resets)
+    KNOBS[kind][1](net, lab.generation)
     st.caption(broken_text(lab.changes))
-    st.button("Reset", key="lab_reset", on_click=reset, help="Back to the original model.")
+    st.button("Reset", key="lab_reset", on_click=lab.reset, help="Back to the original model.")
 
 
 def units_controls(net, gen):
-    """Show the choice of a hidden layer and of its units to switch off; gen is part of the keys (see reset)."""
+    """Show the choice of a hidden layer and of its units to switch off; gen is part of the keys (Lab.generation)."""
     hidden = net.sizes[1:-1]
     if not hidden:
         st.caption("This network has no hidden layer: no units to switch off.")
@@ -103,6 +92,11 @@ def temperature_control(_, gen):
                    "its answers stay the same.")
 
 
+# What to break: each kind's label and the function that draws its controls (the network, Lab.generation).
+KNOBS = {"units": ("Units", units_controls), "weights": ("Weights", weights_controls),
+         "prune": ("Prune", prune_control), "temperature": ("Temperature", temperature_control)}
+
+
 def broken_text(changes):
     """Return, in words, every change made to the copy (Changes), or that there is none."""
     parts = [f"{len(units)} unit{'s' if len(units) > 1 else ''} of hidden layer {k} off"
@@ -122,7 +116,7 @@ def readings(base, X, y):
         return lab.read(base.net, X, y)
     except ValueError as err:  # the session's model changed shape since (a new run): start again from it
         st.warning(f"{err} The lab started again from the model as it is now.")
-        reset()
+        lab.reset()
         return lab.read(base.net, X, y)
 
 

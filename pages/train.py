@@ -294,6 +294,7 @@ def model_files():
 
 
 st.title("Train")
+# Keyed, so that on a phone ui/frontend/train_layout.css can put the buttons and the chart above the settings.
 settings, main = st.container(key="train_layout").columns([1.25, 3], gap="large")
 with settings:
     class_section(me)

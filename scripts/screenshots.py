@@ -277,7 +277,7 @@ def shot_phone(page, out):
             replay(phone, sample_strokes(7))
             phone.get_by_test_id("stMetric").filter(has_text="Prediction").wait_for()
             wait_for_app(phone)
-        phone.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')")  # every part drawn
+        phone.wait_for_function(SETTLED_JS)  # every part drawn
         if path == "lab":
             phone.locator("[data-testid=stImage] img").first.wait_for()  # its first reading (the confusion matrix)
         phone.wait_for_timeout(1500)  # let the charts finish drawing

@@ -77,6 +77,21 @@ def test_model_switch_says_in_the_sidebar_which_model_reads(open_draw):
     assert "Draw page reads with" not in sidebar_text(at)
 
 
+def test_what_an_uploaded_model_says_of_itself_shows_in_the_sidebar_as_written(open_page):
+    me = state.Session()
+    data = "my_*digits*_v2] $x$.npz"  # Markdown's marks, one that would end the sidebar's grey text, and maths
+    me.use_model_file(model_bytes(Network(hidden=(16,), seed=1), {"data": data, "metrics": {"test_accuracy": 0.5}}),
+                      "odd.npz")
+    at = open_page(session={"session": me})
+    tested = markdown_text(f"test digits of its training data ({data})")
+    assert f":gray[:small[Test accuracy: 50.00% on {tested}]]" in at.sidebar.markdown[0].value
+    me.use_model_file(model_bytes(Network(hidden=(16,), seed=1), {"metrics": {"test_accuracy": "very good"}}),
+                      "odd.npz")
+    at.run()
+    assert not at.exception  # a file's own words for its accuracy are not a share: not measured, say so
+    assert "Test accuracy: not measured yet" in at.sidebar.markdown[0].value
+
+
 def told_apart(sample, conv, dense):
     """Return (canvas image, conv's probabilities, dense's) of the first sample digit the two models read differently.
 

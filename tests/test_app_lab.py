@@ -62,6 +62,11 @@ def open_tab(at, tab):
     assert not at.exception
 
 
+def control(at, label):
+    """Return the lab's slider or multiselect labelled label, as a person finds it (its key changes with resets)."""
+    return next(w for w in [*at.slider, *at.multiselect] if w.label == label)
+
+
 def broken_caption(at):
     """Return the line under the lab's controls that lists what the copy has had done to it."""
     return next(c.value for c in at.caption if c.value.startswith(("Broken so far", "Nothing broken")))
@@ -84,7 +89,7 @@ def test_every_change_is_the_copys_and_the_model_stays_byte_for_byte(open_page, 
     at = open_page("lab", session={"session": me})
     assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X), y), abs=0.00051)
 
-    at.multiselect(key="lab_off_1_0").set_value([0, 1, 2, 3, 4, 5, 6, 7]).run()
+    control(at, "Switch units off").set_value([0, 1, 2, 3, 4, 5, 6, 7]).run()
     off = {1: tuple(range(8))}
     assert me.lab.changes == Changes(off=off)
     assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X, off), y), abs=0.0021)
@@ -93,13 +98,14 @@ def test_every_change_is_the_copys_and_the_model_stays_byte_for_byte(open_page, 
     last = f"W{len(net.sizes) - 1}"
     at.button_group(key="lab_knob").set_value("weights").run()
     at.selectbox(key="lab_weights").set_value(last).run()
-    for kind, key, value in (("weights", f"lab_scale_{last}_0", 0.3), ("weights", f"lab_noise_{last}_0", 1.5),
-                             ("prune", "lab_prune_0", 70), ("temperature", "lab_temperature_0", 3.0)):
+    moves = (("weights", "Scale its weights", 0.3), ("weights", "Add noise to its weights", 1.5),
+             ("prune", "Prune the smallest weights", 70), ("temperature", "Softmax temperature", 3.0))
+    for kind, label, value in moves:
         at.button_group(key="lab_knob").set_value(kind).run()
-        at.slider(key=key).set_value(value).run()
+        control(at, label).set_value(value).run()
         assert not at.exception
         assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), X, y).accuracy, abs=5e-5)
-        assert snapshot(net) == before, key
+        assert snapshot(net) == before, label
     assert me.lab.changes == Changes(off=off, scale={last: 0.3}, noise={last: 1.5}, prune=0.7, temperature=3.0)
     assert broken_caption(at) == (f"Broken so far: 8 units of hidden layer 1 off; {last} scaled ×0.3; noise 1.5 on "
                                   f"{last}; 70% of the weights pruned; temperature 3.")
@@ -107,10 +113,10 @@ def test_every_change_is_the_copys_and_the_model_stays_byte_for_byte(open_page, 
 
     at.button(key="lab_reset").click().run()
     assert me.lab.changes == Changes()
-    assert at.slider(key="lab_temperature_1").value == 1.0
+    assert control(at, "Softmax temperature").value == 1.0  # the controls show the reset
     assert broken_caption(at) == "Nothing broken yet: the copy is the original."
     at.button_group(key="lab_knob").set_value("units").run()
-    assert at.multiselect(key="lab_off_1_1").value == []
+    assert control(at, "Switch units off").value == []
     assert shown_accuracy(at) == pytest.approx(accuracy(manual_logits(net, X), y), abs=0.00051) != damaged
     assert snapshot(net) == before
 
@@ -260,9 +266,9 @@ def test_only_the_open_tab_is_drawn(open_page, dense_session):
     drawn = lambda: ({b.key for b in at.button}, {s.key for s in at.slider}, len(at.image))  # noqa: E731
     buttons, sliders, _ = drawn()
     assert "lab_reset" in buttons and "lab_damage" not in buttons and not sliders  # units first: no slider yet
-    assert [m.key for m in at.multiselect] == ["lab_off_1_0"]
+    assert [m.label for m in at.multiselect] == ["Switch units off"]
     at.button_group(key="lab_knob").set_value("weights").run()  # one kind of damage at a time
-    assert {s.key for s in at.slider} == {"lab_scale_W1_0", "lab_noise_W1_0"} and not at.multiselect
+    assert {s.label for s in at.slider} == {"Scale its weights", "Add noise to its weights"} and not at.multiselect
     open_tab(at, DAMAGE)
     buttons, sliders, images = drawn()
     assert "lab_damage" in buttons and "lab_reset" not in buttons and "lab_threshold" not in sliders
@@ -312,11 +318,22 @@ def test_a_convolutional_model_can_be_broken_too(open_page, splits):
     at = open_page("lab", session={"session": me})
     at.button_group(key="lab_knob").set_value("weights").run()
     assert at.selectbox(key="lab_weights").options == ["conv1.W", "W1", "W2"]
-    at.slider(key="lab_scale_conv1.W_0").set_value(0.0).run()  # every filter gives 0: only the biases are left
+    control(at, "Scale its weights").set_value(0.0).run()  # every filter gives 0: only the biases are left
     assert not at.exception and me.lab.changes.scale == {"conv1.W": 0.0}
     assert shown_accuracy(at) == pytest.approx(reading(broken(net, me.lab.changes), splits.X_test, splits.y_test)
                                                .accuracy, abs=5e-5)
     assert snapshot(net) == before
+
+
+def test_a_switch_of_model_shows_its_controls_afresh_too(open_page, dense_session):
+    at = open_page("lab", session={"session": dense_session})
+    at.button_group(key="lab_knob").set_value("prune").run()
+    [prune] = at.slider
+    prune.set_value(60).run()
+    assert broken_caption(at) == "Broken so far: 60% of the weights pruned."
+    at.radio(key="lab_model").set_value("Pretrained model").run()  # the lab starts over on another model
+    assert broken_caption(at) == "Nothing broken yet: the copy is the original."
+    assert [s.value for s in at.slider] == [0]  # and so does the slider
 
 
 def test_a_layer_chosen_for_a_deeper_model_is_not_ranked_on_a_shallower_one(open_page):

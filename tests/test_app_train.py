@@ -86,6 +86,9 @@ def test_home_says_what_this_is_and_links_every_page(open_page):
     assert at.title[0].value == "MNIST Playground"
     assert [link.proto.page for link in at.get("page_link")] == ["train", "weights", "draw", "lab"]
     assert at.get("image"), "a strip of sample digits"
+    styles = " ".join(h.proto.body for h in at.get("html") if h.proto.body.startswith("<style>"))
+    for rule in (".modebar-container", ".st-key-train_layout", ".st-key-draw_reader"):  # touch screens, phones
+        assert rule in styles, rule
     block = " ".join(m.value for m in at.sidebar.markdown)  # the active-model block is on every page
     assert block.startswith("### Model\n") and "Test accuracy: 99" in block and "### Data" in block
 

@@ -189,7 +189,6 @@ def test_with_no_worker_to_take_it_start_says_so_plainly(open_page, monkeypatch,
         scheduler.wait(10)
 
 
-
 def test_a_worker_process_that_runs_app_py_again_starts_nothing():
     # The pool starts its processes during a script run, when app.py is sys.modules["__main__"], so
     # multiprocessing's spawn runs app.py again in each worker, as __mp_main__: there it must not start a pool

@@ -91,6 +91,8 @@ class Lab:
     def __init__(self):
         self.pretrained = False  # True: the lab breaks the session's bundled model (Session.pretrained), else its model
         self.changes = Changes()
+        self.generation = 0  # raised whenever the changes are cleared: part of the page's control keys, so a
+        # fresh set of controls shows the cleared values (a keyed Streamlit widget keeps its own value otherwise)
         self.threshold = 0.0  # the Draw page says "not sure" when its top probability is below this
         self.drawing = None  # (784,) the Draw page's last reading input, centred as MNIST
         self.ranking = None  # (hidden layer, Job) of "which units matter?"
@@ -162,6 +164,7 @@ class Lab:
     def reset(self):
         """Go back to the original model: nothing broken."""
         self.changes = Changes()
+        self.generation += 1
 
     def use_pretrained(self, yes):
         """Break the pretrained model (True) or the session's (False); a switch starts from nothing broken."""
@@ -172,6 +175,7 @@ class Lab:
     def start_over(self):
         """Forget what was broken and which units matter: the model the lab breaks is another one now."""
         self.changes, self.ranking = Changes(), None
+        self.generation += 1
 
     # --- "I don't know" -----------------------------------------------------------------------
 

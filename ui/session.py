@@ -94,8 +94,11 @@ class Model:
 
     @property
     def accuracy(self):
-        """Return the test accuracy recorded for this model, or None."""
-        return self.meta.get("metrics", {}).get("test_accuracy")
+        """Return the test accuracy recorded for this model (a share, 0..1), or None."""
+        metrics = self.meta.get("metrics")
+        acc = metrics.get("test_accuracy") if isinstance(metrics, dict) else None
+        # An uploaded file's metadata is its own: anything but a share is taken as not recorded.
+        return float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) and 0 <= acc <= 1 else None
 
     def file_bytes(self):
         """Return the model as the bytes of an .npz model file."""
@@ -105,6 +108,11 @@ class Model:
     def source_text(self):
         """Return where the model came from, escaped for Markdown (an upload's file name, a nickname)."""
         return lesson.markdown_text(self.source)
+
+    @property
+    def tested_on_text(self):
+        """Return on which digits the model was tested, escaped for Markdown (an upload's metadata names them)."""
+        return lesson.markdown_text(self.tested_on)
 
     @property
     def training(self):

@@ -12,11 +12,11 @@ def model_block(session):
     """Show the active model's architecture, origin and accuracy, the bundled-model chooser, and the dataset in use."""
     model = session.model()
     acc = model.accuracy
-    tested = (f"Test accuracy: {acc:.2%} on {model.tested_on}" if acc is not None
+    tested = (f"Test accuracy: {acc:.2%} on {model.tested_on_text}" if acc is not None
               else "Test accuracy: not measured yet (it is, once a run ends)")
     with st.sidebar:
-        # One Markdown element for heading, model and accuracy (each element a new tab draws costs it time); the
-        # accuracy line is the app's own words, the data's name may be an upload's file name: escaped.
+        # One Markdown element for heading, model and accuracy (each element a new tab draws costs it time); what
+        # an upload names (its file, its data) is escaped, so that it shows as written and cannot end the markup.
         st.markdown(f"### Model\n**{model.architecture}**  \n{model.source_text}  \n:gray[:small[{tested}]]")
         if session.viewing is not None:
             st.info("An attendee's network, read-only: their run goes on untouched.", icon="👀")

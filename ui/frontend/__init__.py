@@ -59,7 +59,8 @@ def fix_canvas():
     st.html(_script("canvas_fixes.js"), unsafe_allow_javascript=True)
 
 
-STYLES = ("touch.css", "train_layout.css", "draw_layout.css")  # each rule names the page (its key) it is for
+# touch.css is for every page; each layout file's rules name the keyed container of its page, so all go everywhere.
+STYLES = ("touch.css", "train_layout.css", "draw_layout.css")
 
 
 def page_styles():
