@@ -19,6 +19,7 @@ from nn.settings import TrainConfig
 from tests.helpers import open_section
 from ui import figures
 from ui import session as state
+from ui.lesson import markdown_text
 from ui.runs import store
 from ui.train_controls import duration as state_duration
 
@@ -152,7 +153,8 @@ def test_a_short_run_shows_metrics_a_chart_and_its_results(train_page):
     assert [a.value for a in at.success] == [f"Done: 2 epochs in {state_duration(run.seconds)}."]
     assert not errors(at), "a healthy run gets no diagnosis"
     assert at.dataframe[0].value["test acc"][0] == f"{run.test_acc:.1%}"
-    assert f"Test accuracy: {run.test_acc:.2%} on the bundled sample's 1,000 test digits" in sidebar_text(at)
+    tested = markdown_text("the bundled sample's 1,000 test digits")  # as the sidebar's Markdown writes it
+    assert f"Test accuracy: {run.test_acc:.2%} on {tested}" in sidebar_text(at)
     assert at.button(key="step").label == "Step a new run"  # Step after a finished run says what it does
     assert "starts a new run" in at.button(key="step").help
 
