@@ -315,3 +315,4 @@ if me.runs:
     past_runs()
 saved_runs()
 model_block(me)  # last: the data choice and an upload above may have changed the active model
+frontend.preload_plotly()  # the first run's live chart needs Plotly: load it while the settings are read

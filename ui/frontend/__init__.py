@@ -1,8 +1,8 @@
 """The JavaScript the pages run in the browser: real .js files beside this module, and the calls that run them.
 
 - ``live_chart.js``: the Train page's live chart, redrawn in place (``live_chart``).
-- ``preload_plotly.js``: the home page loads Plotly in the background, the Weights page at once
-  when its section has charts (``preload_plotly``).
+- ``preload_plotly.js``: the home and Train pages load Plotly in the background (on Train, for the first
+  run's live chart), the Weights page at once when its section has charts (``preload_plotly``).
 - ``canvas_fixes.js``: the Draw page's canvas keeps its toolbar out of the way and sends
   each stroke once, the moment the pen lifts (``fix_canvas``).
 - ``touch.css``, ``draw_layout.css``, ``train_layout.css`` (``page_styles``): on a touch screen, no page
