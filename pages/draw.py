@@ -56,7 +56,7 @@ def teach():
     acc = me.finetune(draw_model())
     st.session_state.draw_model = SESSION
     st.session_state.draw_tuned = (f"Fine-tuned on your {len(me.digits)} digits: it reads {acc:.2%} of the "
-                                   f"{len(me.splits().y_test):,} test digits of the {me.data_name} right.")
+                                   f"{len(me.splits().y_test):,} test digits of the {me.data_name_text} right.")
 
 
 def show_prediction(reading, strokes, reading_box, bars_box):

@@ -124,7 +124,7 @@ def show_breaking(base, X, y):
     """Show the neuron lab: controls on the left, what the broken copy reads on the right."""
     st.header("Neuron lab: break it")
     st.caption(f"Everything here happens to a copy of the {base.source_text}; the model itself is never changed. "
-               f"Accuracy on the {len(y):,} test digits of the {me.data_name}.")
+               f"Accuracy on the {len(y):,} test digits of the {me.data_name_text}.")
     original, now = readings(base, X, y)
     left, right = st.columns([1, 2])
     with left:

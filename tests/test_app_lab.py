@@ -21,6 +21,7 @@ from tests.helpers import Canvas, accuracy, figure, in_corner, manual_logits, sn
 from ui import lab as ui_lab
 from ui import session as state
 from ui.lab import Lab, compared
+from ui.lesson import markdown_text
 
 # The worker pool may have to start first, on a busy 2-core machine, and its workers are niced; the damage
 # tests include the bundled convolutional model, whose curves alone take ~20 CPU-s on the sample.
@@ -334,6 +335,14 @@ def test_a_switch_of_model_shows_its_controls_afresh_too(open_page, dense_sessio
     at.radio(key="lab_model").set_value("Pretrained model").run()  # the lab starts over on another model
     assert broken_caption(at) == "Nothing broken yet: the copy is the original."
     assert [s.value for s in at.slider] == [0]  # and so does the slider
+
+
+def test_the_name_of_uploaded_data_shows_as_written(open_page, dense_session):
+    name = "my_*digits*] $x$.npz"  # an upload's file name: Markdown's marks, one that ends the grey text, and maths
+    dense_session.data_name = name
+    at = open_page("lab", session={"session": dense_session})
+    assert any(f"test digits of the {markdown_text(name)}." in c.value for c in at.caption)
+    assert at.sidebar.markdown[-1].value.endswith(f":gray[:small[{markdown_text(name)}]]")
 
 
 def test_a_layer_chosen_for_a_deeper_model_is_not_ranked_on_a_shallower_one(open_page):

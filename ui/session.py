@@ -258,6 +258,11 @@ class Session:
         return "the test digits of an uploaded dataset" if splits is None else TESTED_ON[source].format(
             n=len(splits.y_test))
 
+    @property
+    def data_name_text(self):
+        """Return the name of the data in use, escaped for Markdown (an upload's names its file)."""
+        return lesson.markdown_text(self.data_name)
+
     def validated_on(self, run):
         """Return on which digits run's validation accuracy is measured."""
         splits = self._splits_of(run.data_source)

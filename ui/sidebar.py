@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from ui.lesson import markdown_text
 from ui.session import BUNDLED, bundled_label
 
 BUNDLED_KEY = "bundled_model"
@@ -29,4 +28,4 @@ def model_block(session):
                       "one in use until you train or upload a model, and the one the Draw and Lab pages mean by "
                       "\"Pretrained model\". The convolutional one reads drawn digits best; the fully connected "
                       "one shows each first-layer neuron as a 28×28 picture on the Weights page.")
-        st.markdown(f"### Data\n:gray[:small[{markdown_text(session.data_name)}]]")
+        st.markdown(f"### Data\n:gray[:small[{session.data_name_text}]]")
