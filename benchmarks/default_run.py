@@ -35,7 +35,7 @@ except ImportError:
 TIMEOUT_S = 300  # a run not done by then counts as not done
 
 # Sample the chart in the page: [ms since the click, points, done?] every 50 ms, from the click on.
-WATCH_JS = """points => {
+WATCH_JS = """() => {
   window.__samples = [];
   addEventListener('click', (e) => {
     if (window.__click !== undefined) return;

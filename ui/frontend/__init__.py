@@ -60,7 +60,9 @@ def fix_canvas():
 
 
 # touch.css is for every page; each layout file's rules name the keyed container of its page, so all go everywhere.
-STYLES = ("touch.css", "train_layout.css", "draw_layout.css")
+# Read once, when the server starts: every script run of every page draws them.
+STYLES = "<style>" + "".join((HERE / name).read_text() for name in ("touch.css", "train_layout.css",
+                                                                     "draw_layout.css")) + "</style>"
 
 
 def page_styles():
@@ -69,7 +71,7 @@ def page_styles():
 
     One element for all of it, drawn by app.py: each element a new tab draws costs it time.
     """
-    st.html(f"<style>{''.join((HERE / name).read_text() for name in STYLES)}</style>")
+    st.html(STYLES)
 
 
 def remember(cookie, value, days=365):
