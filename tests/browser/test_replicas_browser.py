@@ -96,6 +96,8 @@ def test_a_run_moves_to_another_replica_and_its_old_copy_stops(browser, replicas
         assert replica_of(a_context, replicas) == "app2" and replica_of(b_context, replicas) == "app2"
 
         # app2's copy holds the run now; app1's copy saw that at its next checkpoint and stopped.
+        # Its placement there claims the run at its first checkpoint, a second or so into its training.
+        assert wait_until(lambda: checkpoint(a_run)["extra"]["lease"][0] == 1, 30), "app2's claim"
         lease = checkpoint(a_run)["extra"]["lease"]
         assert lease[0] == 1 and lease != before["extra"]["lease"]
         assert wait_until(lambda: f"Run {a_run} {TAKEN_OVER}" in replicas.apps["app1"].log.read_text(), 30)
